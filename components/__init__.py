@@ -1,0 +1,1 @@
+"""ComponentResources of the mfb-analytics program, one module per piece of infrastructure."""
