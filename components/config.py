@@ -155,6 +155,7 @@ class HerokuConfig(_Model):
     dyno_size: str = "standard-2x"
     dyno_quantity: int = 1
     addon_plan: str = "heroku-postgresql:essential-0"
+    production_image: Literal["promote", "rebuild"] = "rebuild"
 
     @field_validator("dyno_size")
     @classmethod
@@ -251,6 +252,7 @@ class TfeConfig(_Model):
     enabled: bool = True
     organization: str = "MyFriendBen"
     workspace: str
+    address: str = "https://app.terraform.io"
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,6 +349,7 @@ KEYS: dict[str, tuple[str | None, str]] = {
     "herokuDynoSize": ("heroku", "dyno_size"),
     "herokuDynoQuantity": ("heroku", "dyno_quantity"),
     "herokuAddonPlan": ("heroku", "addon_plan"),
+    "herokuProductionImage": ("heroku", "production_image"),
     "metabaseVersion": ("metabase", "version"),
     "metabaseUrl": ("metabase", "url"),
     "metabaseAdminEmail": ("metabase", "admin_email"),
@@ -366,6 +369,7 @@ KEYS: dict[str, tuple[str | None, str]] = {
     "tfeEnabled": ("tfe", "enabled"),
     "tfeOrganization": ("tfe", "organization"),
     "tfeWorkspace": ("tfe", "workspace"),
+    "tfeAddress": ("tfe", "address"),
 }
 _FIELD_TO_KEY = {(s, f): k for k, (s, f) in KEYS.items()}
 
@@ -379,6 +383,7 @@ SECRET_KEYS: dict[str, tuple[bool, str]] = {
         False,
         "JSON key of the metabase-bigquery service account (when gcpCreateMetabaseKey=false)",
     ),
+    "metabaseApiKey": (False, "Metabase API key (mb_...), instead of the admin password login"),
     "tfeToken": (False, "Terraform Cloud API token (team or user token)"),
 }
 

@@ -8,7 +8,13 @@ import sys
 # command -> (module with main(argv) -> int, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "snapshot": ("mfb_infra.snapshot", "desired state of a stack under mocks (no credentials)"),
+    "local": ("mfb_infra.local", "up|down: the embedded analytics database (Postgres, dbt, roles)"),
+    "sql": ("mfb_infra.sql", "the tenant-access SQL a stack stands for (for DBAs, idempotent)"),
+    "sample-data": ("mfb_infra.sample_data", "load Django-shaped sample rows into a Postgres"),
+    "metabase": ("mfb_infra.metabase_sync", "sync: schema sync of the chosen Metabase databases"),
 }
+# commands whose first argument is a sub-command handled by the module's main(rest)
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {"metabase": ("sync",)}
 
 
 def _usage() -> str:
@@ -26,6 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     if cmd not in COMMANDS:
         sys.stderr.write(f"mfb-infra: unknown command '{cmd}'\n\n{_usage()}")
         return 2
+    if cmd in SUBCOMMANDS:
+        if not rest or rest[0] not in SUBCOMMANDS[cmd]:
+            sys.stderr.write(f"usage: mfb-infra {cmd} {{{','.join(SUBCOMMANDS[cmd])}}} [options]\n")
+            return 2
+        rest = rest[1:]
     module = importlib.import_module(COMMANDS[cmd][0])
     return int(module.main(rest) or 0)
 

@@ -7,7 +7,9 @@ tests and by `mfb-infra snapshot`.
 
 from __future__ import annotations
 
+import base64
 import contextvars
+import hashlib
 import json
 import os
 import runpy
@@ -132,6 +134,26 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
         # tagged like a config placeholder, so a generated secret that escapes its secret
         # wrapping is caught by the same leak checks
         out["result"] = f"{PLACEHOLDER_PREFIX}random:{name}"
+    elif typ == "pulumi-python:dynamic/heroku:PostgresCredential":
+        out.update(
+            username=inputs.get("name"),
+            addonId=f"{name}-addon-id",
+            password=f"{PLACEHOLDER_PREFIX}heroku-credential:{name}",
+        )
+        out["addon_id"] = out.pop("addonId")
+    elif typ == "pulumi-python:dynamic/postgres:TenantPolicies":
+        out["tables"] = []
+    elif typ.startswith("pulumi-python:dynamic/metabase:"):
+        # Metabase ids the provider would return (stable per resource name)
+        id_key = {
+            "Database": "database_id",
+            "Collection": "collection_id",
+            "Card": "card_id",
+            "Dashboard": "dashboard_id",
+            "PermissionsGroup": "group_id",
+        }.get(typ.rsplit(":", 1)[-1])
+        if id_key:
+            out[id_key] = int(hashlib.sha256(name.encode()).hexdigest()[:5], 16) + 1
     elif typ == "heroku:index/app:App" or typ == "heroku:app/app:App":
         app = inputs.get("name", name)
         out.update(
@@ -140,9 +162,35 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             herokuHostname=f"{app}.herokuapp.com",
             allConfigVars={},
         )
+    elif typ == "heroku:build/build:Build":
+        out.update(
+            releaseId=f"{name}-release-id",
+            slugId=None,
+            status="succeeded",
+            uuid=f"{name}-id",
+            localChecksum=f"SHA256:mock-{name}",
+        )
+    elif typ == "pulumi-python:dynamic/heroku:PipelinePromotion":
+        out.update(
+            promotion_id=f"{name}-id",
+            release_id=f"{name}-release-id",
+            source_release_id=inputs.get("expected_source_release_id"),
+            status="succeeded",
+        )
+    elif typ == "heroku:addon/addon:Addon":
+        out.update(configVars=["DATABASE_URL"], providerId=f"{name}-provider-id")
     elif typ.startswith("gcp:iam/workloadIdentityPool:"):
         pool = inputs.get("workloadIdentityPoolId", name)
         out["name"] = f"projects/0/locations/global/workloadIdentityPools/{pool}"
+    elif typ.startswith("gcp:iam/workloadIdentityPoolProvider:"):
+        out["name"] = (
+            "projects/0/locations/global/workloadIdentityPools/"
+            f"{inputs.get('workloadIdentityPoolId', 'pool')}/providers/"
+            f"{inputs.get('workloadIdentityPoolProviderId', name)}"
+        )
+    elif typ.startswith("gcp:serviceaccount/key:"):
+        fake = json.dumps({"type": "service_account", "private_key_id": f"mock-{name}"})
+        out["privateKey"] = base64.b64encode(fake.encode()).decode()
     elif typ.startswith("gcp:serviceaccount/account:"):
         acct = inputs.get("accountId", name)
         project = inputs.get("project", "project")
@@ -152,6 +200,18 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             name=f"projects/{project}/serviceAccounts/{acct}@{project}.iam.gserviceaccount.com",
         )
     return out
+
+
+# plausible answers to provider lookups (invokes) the program makes
+DEFAULT_CALL_RESULTS: dict[str, Callable[[dict], dict]] = {
+    "heroku:team/getTeam:getTeam": lambda a: {
+        "id": f"{a.get('name')}-team-id",
+        "name": a.get("name"),
+        "defaultTeam": False,
+        "membershipEnabled": True,
+        "personal": False,
+    },
+}
 
 
 class RecordingMocks:
@@ -181,7 +241,7 @@ class RecordingMocks:
 
     def call(self, args):  # pulumi.runtime.MockCallArgs
         self.calls.append((args.token, dict(args.args)))
-        fn = self.call_results.get(args.token)
+        fn = self.call_results.get(args.token) or DEFAULT_CALL_RESULTS.get(args.token)
         return fn(dict(args.args)) if fn else {}
 
 
@@ -296,7 +356,33 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-DEFAULT_STACK_REFERENCE_OUTPUTS: dict[str, dict[str, Any]] = {}
+def _deployed_staging_outputs(root: Path = REPO) -> dict[str, Any]:
+    """What the staging stack exports once deployed (the keys production's MetabaseApp reads).
+
+    Version and build source version follow the checkout, as after `pulumi up -s staging`.
+    """
+    import hashlib
+
+    version = str(stack_file_config("staging", root).get(f"{PROJECT}:metabaseVersion", ""))
+    h = hashlib.sha256()  # same recipe as components.heroku.image_digest
+    for name in ("heroku.yml", "Dockerfile.heroku", "heroku-entrypoint.sh"):
+        path = root / "dashboards" / name
+        data = path.read_bytes() if path.is_file() else b""
+        mode = 0o755 if name == "heroku-entrypoint.sh" else 0o644
+        h.update(f"{name}\0{mode:o}\0{len(data)}\0".encode())
+        h.update(data)
+    return {
+        "herokuPipelineId": "mfb-metabase-id",
+        "metabaseAppId": "mfb-metabase-staging-id",
+        "metabaseReleaseId": "mfb-metabase-staging-build-release-id",
+        "metabaseVersion": version,
+        "metabaseSourceVersion": f"{version}+{h.hexdigest()[:12]}",
+    }
+
+
+DEFAULT_STACK_REFERENCE_OUTPUTS: dict[str, dict[str, Any]] = {
+    "MyFriendBen/mfb-analytics/staging": _deployed_staging_outputs(),
+}
 
 
 def run_program(

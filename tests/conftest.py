@@ -21,9 +21,13 @@ from mfb_infra.program import ProgramRun, run_program  # noqa: E402
 _db_counter = itertools.count()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def pg_server() -> Iterator[PgServer]:
-    """One real PostgreSQL server for the whole session (Debian's binaries, in a temp dir)."""
+    """A real PostgreSQL server per test module (Debian's binaries, in a temp dir).
+
+    Per module, not per session: roles are cluster-wide, and modules create the same tenant
+    roles (wl_co_1_ro, ...) with their own passwords and tear them down. Starting one costs ~1 s.
+    """
     root = Path(tempfile.mkdtemp(prefix="mfb-pg-")) / "cluster"
     server = PgServer.start(root)
     try:

@@ -1,0 +1,221 @@
+"""Benchmark: dashboard card queries as a tenant role (RLS policy) vs the owner with WHERE.
+
+    .venv/bin/python bench/bench_rls.py --screens 1000000 [--dsn SUPERUSER_DSN] [--repeat 7]
+
+Builds the database the way `mfb-infra local up` does (sample data, access SQL, dbt build as
+the owner, policies), then, for each card query shape and a large, a middle and a small
+tenant, times the query side by side in one run — the tenant role with no filter (its
+role-bound policy `white_label_id = <id>` applies) and the owner with an explicit
+`WHERE white_label_id = <id>` — alternating the order, best of N after a warm-up. Prints the
+ratios (goal: <= 1.2 for every query) and whether each plan uses the white_label_id index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mfb_infra import local
+from mfb_infra.isolation import dsn_with_login
+
+GOAL = 1.2
+DEFAULT_TENANTS = ("co", "tx", "co_tax_calculator")  # largest, middle, smallest share
+
+# name -> SQL with {where} (either "" for the tenant or "AND white_label_id = N" for the owner);
+# every query starts its WHERE with TRUE so both forms are valid
+QUERIES = {
+    "count screens": "SELECT count(*) FROM analytics.mart_screener_data WHERE TRUE {where}",
+    "screens last 30 days": (
+        "SELECT count(*) FROM analytics.mart_screener_data "
+        "WHERE submission_date >= DATE '{end}' - 30 {where}"
+    ),
+    "daily screens last 30 days": (
+        "SELECT submission_date, count(*) FROM analytics.mart_screener_data "
+        "WHERE submission_date >= DATE '{end}' - 30 {where} GROUP BY 1 ORDER BY 1"
+    ),
+    "household by relationship": (
+        "SELECT relationship, count(*) FROM analytics.mart_householdmembers WHERE TRUE {where} "
+        "GROUP BY 1 ORDER BY 2 DESC"
+    ),
+    "members by age band (30 d)": (
+        "SELECT width_bucket(age, 0, 100, 10), count(*) FROM analytics.mart_householdmembers "
+        "WHERE submission_date >= DATE '{end}' - 30 {where} GROUP BY 1"
+    ),
+    "qualified benefits by program": (
+        "SELECT benefit_display_name, count(DISTINCT screen_id), sum(annual_value) "
+        "FROM analytics.mart_qualified_benefits WHERE TRUE {where} GROUP BY 1 ORDER BY 2 DESC"
+    ),
+    "current benefits by partner": (
+        "SELECT partner, count(*) FROM analytics.mart_current_benefits WHERE TRUE {where} "
+        "GROUP BY 1 ORDER BY 2 DESC"
+    ),
+    "screens by county (30 d)": (
+        "SELECT county, count(*) FROM analytics.mart_screener_data "
+        "WHERE submission_date >= DATE '{end}' - 30 {where} GROUP BY 1 ORDER BY 2 DESC"
+    ),
+}
+
+
+def _scans(plan: dict) -> set[str]:
+    out: set[str] = set()
+
+    def walk(node: dict) -> None:
+        kind = node.get("Node Type", "")
+        if "Scan" in kind:
+            idx = node.get("Index Name")
+            out.add(
+                f"{kind}{' ' + idx if idx else ''} on {node.get('Relation Name', '?')}"
+                if "Index" in kind
+                else f"{kind} on {node.get('Relation Name', '?')}"
+            )
+        for child in node.get("Plans", []) or []:
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return out
+
+
+def _uses_wl_index(scans: set[str]) -> bool:
+    return any("white_label_id" in s for s in scans)
+
+
+def _time(conn, sql: str) -> float:
+    t = time.perf_counter()
+    conn.execute(sql).fetchall()
+    return time.perf_counter() - t
+
+
+def build(args) -> tuple[str, dict[str, str]]:
+    """Database with sample data, marts, tenant roles; returns (superuser db DSN, passwords)."""
+    from mfb_infra.sample_data import load_sample_data
+
+    root = Path(args.root)
+    plan = local.stack_plan_sql_mode("production")
+    if args.dsn:
+        admin = args.dsn
+    else:
+        server, _ = local.ensure_server(root)
+        admin = server.dsn("postgres")
+    passwords = local.load_credentials(
+        root / local.CREDENTIALS_FILE, [local.OWNER_ROLE, *[t.role for t in plan.tenant_roles]]
+    )
+    db_dsn = admin.rsplit("/", 1)[0] + f"/{args.dbname}"
+    if args.reuse:
+        return db_dsn, passwords
+    db_dsn = local.recreate_database(admin, args.dbname)
+    t = time.monotonic()
+    load_sample_data(db_dsn, args.screens, args.seed)
+    print(f"sample data: {args.screens} screens in {time.monotonic() - t:.0f} s", flush=True)
+    local.ensure_owner_role(db_dsn, args.dbname, passwords[local.OWNER_ROLE])
+    local.apply_access_sql(db_dsn, plan, passwords)
+    t = time.monotonic()
+    owner_dsn = dsn_with_login(db_dsn, local.OWNER_ROLE, passwords[local.OWNER_ROLE])
+    local.run_dbt_build(owner_dsn, plan.schema, root / "dbt-target-bench")
+    print(f"dbt build: {time.monotonic() - t:.0f} s", flush=True)
+    local.apply_access_sql(db_dsn, plan, passwords)
+    import psycopg
+
+    with psycopg.connect(db_dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return db_dsn, passwords
+
+
+def run(args) -> int:
+    import psycopg
+
+    db_dsn, passwords = build(args)
+    plan = local.stack_plan_sql_mode("production")
+    by_slug = {t.slug: t for t in plan.tenant_roles}
+    owner_dsn = dsn_with_login(db_dsn, local.OWNER_ROLE, passwords[local.OWNER_ROLE])
+    rows: list[dict] = []
+    with psycopg.connect(owner_dsn, autocommit=True) as owner:
+        end = owner.execute(
+            "SELECT max(submission_date) FROM analytics.mart_screener_data"
+        ).fetchone()[0]
+        total = owner.execute("SELECT count(*) FROM analytics.mart_screener_data").fetchone()[0]
+        print(f"mart_screener_data: {total} rows; last submission {end}; best of {args.repeat}")
+        for slug in args.tenants:
+            t = by_slug[slug]
+            with psycopg.connect(
+                dsn_with_login(db_dsn, t.role, passwords[t.role]), autocommit=True
+            ) as tenant:
+                share = tenant.execute(
+                    "SELECT count(*) FROM analytics.mart_screener_data"
+                ).fetchone()[0]
+                for name, template in QUERIES.items():
+                    q_owner = template.format(
+                        end=end, where=f"AND white_label_id = {t.white_label_id}"
+                    )
+                    q_tenant = template.format(end=end, where="")
+                    _time(owner, q_owner), _time(tenant, q_tenant)  # warm-up
+                    best_o, best_t = float("inf"), float("inf")
+                    for i in range(args.repeat):
+                        pair = [(owner, q_owner, "o"), (tenant, q_tenant, "t")]
+                        for conn, sql, who in pair if i % 2 == 0 else reversed(pair):
+                            dt = _time(conn, sql)
+                            if who == "o":
+                                best_o = min(best_o, dt)
+                            else:
+                                best_t = min(best_t, dt)
+                    scans_o = _scans(
+                        owner.execute("EXPLAIN (FORMAT JSON) " + q_owner).fetchone()[0]
+                    )
+                    scans_t = _scans(
+                        tenant.execute("EXPLAIN (FORMAT JSON) " + q_tenant).fetchone()[0]
+                    )
+                    rows.append(
+                        {
+                            "tenant": slug,
+                            "rows": share,
+                            "query": name,
+                            "owner_ms": best_o * 1000,
+                            "tenant_ms": best_t * 1000,
+                            "ratio": best_t / best_o,
+                            "owner_index": _uses_wl_index(scans_o),
+                            "tenant_index": _uses_wl_index(scans_t),
+                            "same_plan": scans_o == scans_t,
+                            "tenant_scans": sorted(scans_t),
+                        }
+                    )
+    print(
+        f"\n{'tenant':18s} {'screens':>8s} {'query':32s} {'owner ms':>9s} {'tenant ms':>9s} "
+        f"{'ratio':>6s}  wl-index owner/tenant  same plan"
+    )
+    for r in rows:
+        print(
+            f"{r['tenant']:18s} {r['rows']:>8d} {r['query']:32s} {r['owner_ms']:>9.2f} "
+            f"{r['tenant_ms']:>9.2f} {r['ratio']:>6.2f}  {r['owner_index']!s:>5s}/"
+            f"{r['tenant_index']!s:5s}          {r['same_plan']}"
+        )
+    worst = max(rows, key=lambda r: r["ratio"])
+    print(
+        f"\nworst ratio {worst['ratio']:.2f} ({worst['tenant']}, {worst['query']}); goal <= "
+        f"{GOAL}: {'met' if worst['ratio'] <= GOAL else 'NOT met'}; plans identical for "
+        f"{sum(r['same_plan'] for r in rows)}/{len(rows)} queries"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2, default=str))
+    return 0 if worst["ratio"] <= GOAL else 1
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--screens", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--dsn", help="superuser DSN (default: throwaway server under --root)")
+    p.add_argument("--root", default=str(local.LOCAL_DIR / "bench"))
+    p.add_argument("--dbname", default="mfb_bench")
+    p.add_argument("--tenants", nargs="+", default=list(DEFAULT_TENANTS))
+    p.add_argument("--reuse", action="store_true", help="skip the build; reuse the database")
+    p.add_argument("--json", help="also write the measurements here")
+    return run(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,400 @@
+"""Heroku pipeline promotion as a Pulumi dynamic resource (pulumiverse-heroku has none).
+
+`PipelinePromotion` copies the staging app's current release to the production app through the
+Platform API (`POST /pipeline-promotions`, then `GET /pipeline-promotions/{id}/promotion-targets`
+until the target succeeds or fails). Before promoting it checks that staging's current release is
+the one the program expects and that it was built from the pinned Metabase version (the version
+and image digest make up the Build API `source_blob.version` the program sets on staging builds),
+so production never receives an image nobody vetted.
+
+A promotion is an event: `update` promotes again (when staging's release or the version
+changed), `delete` leaves the target's release in place, `read` refreshes the recorded outcome.
+
+Credentials: the Heroku API key comes from stack config `heroku:apiKey` (secret; read in
+`configure`, after unpickling) or from the environment variable `HEROKU_API_KEY`. It is never an
+input, so it never lands in state. `HEROKU_API_URL` overrides the API endpoint (tests).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
+
+DEFAULT_API_URL = "https://api.heroku.com"
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (preview)
+SOURCE_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+(\+[0-9a-f]{6,64})?$")
+
+INPUTS = (
+    "pipeline_id",
+    "source_app_id",
+    "target_app_id",
+    "expected_source_release_id",
+    "source_version",
+)
+REPLACE_ON = ("pipeline_id", "target_app_id")
+OUTPUTS = ("promotion_id", "release_id", "source_release_id", "status")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+POST_RETRY_STATUSES = frozenset({429, 503})  # not processed: safe to resend
+
+
+class HerokuApiError(RuntimeError):
+    """A Platform API call failed, or Heroku's answer rules the promotion out."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+# --------------------------------------------------------------------------------------------
+# A minimal Platform API client (built per call; never stored on the provider)
+# --------------------------------------------------------------------------------------------
+class HerokuClient:
+    def __init__(
+        self,
+        api_key: str,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        attempts: int = 4,
+        backoff_seconds: float = 1.0,
+        timeout_seconds: float = 30.0,
+    ):
+        import requests  # heavy import kept out of module import
+
+        self._session = requests.Session()
+        self._session.headers.update(
+            {
+                "Accept": "application/vnd.heroku+json; version=3",
+                "Authorization": f"Bearer {api_key}",
+                "Content-Type": "application/json",
+                "User-Agent": "mfb-analytics-pulumi",
+            }
+        )
+        self._url = api_url.rstrip("/")
+        self._attempts = attempts
+        self._backoff = backoff_seconds
+        self._timeout = timeout_seconds
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        *,
+        range_header: str | None = None,
+    ) -> Any:
+        import requests
+
+        headers = {"Range": range_header} if range_header else {}
+        retry_on = RETRY_STATUSES if method == "GET" else POST_RETRY_STATUSES
+        last = ""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                resp = self._session.request(
+                    method, self._url + path, json=body, headers=headers, timeout=self._timeout
+                )
+            except requests.RequestException as e:
+                last = f"{type(e).__name__}: {e}"
+                if attempt < self._attempts:
+                    time.sleep(self._backoff * 2 ** (attempt - 1))
+                    continue
+                raise HerokuApiError(
+                    f"Heroku API {method} {path}: no answer after {attempt} attempt(s) ({last})"
+                ) from None
+            if resp.status_code in retry_on and attempt < self._attempts:
+                last = f"HTTP {resp.status_code}"
+                time.sleep(self._backoff * 2 ** (attempt - 1))
+                continue
+            if resp.status_code >= 400:
+                raise HerokuApiError(
+                    f"Heroku API {method} {path} failed with HTTP {resp.status_code}: "
+                    f"{_error_text(resp)}",
+                    resp.status_code,
+                )
+            return resp.json() if resp.content else None
+        raise HerokuApiError(f"Heroku API {method} {path}: gave up ({last})")  # pragma: no cover
+
+
+def _error_text(resp: Any) -> str:
+    try:
+        doc = resp.json()
+    except ValueError:
+        return (resp.text or "").strip()[:300] or "(empty body)"
+    if isinstance(doc, dict):
+        ident, message = doc.get("id"), doc.get("message")
+        return f"{ident}: {message}" if ident else str(message or doc)
+    return str(doc)[:300]
+
+
+# --------------------------------------------------------------------------------------------
+# The provider
+# --------------------------------------------------------------------------------------------
+def _is_unknown(value: Any) -> bool:
+    return value == UNKNOWN
+
+
+def _clean(props: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in INPUTS:
+        value = props.get(key)
+        if isinstance(value, str):
+            value = value.strip() or None
+        out[key] = value
+    return out
+
+
+class PipelinePromotionProvider(ResourceProvider):
+    """Promotes staging's current release to the target app; see the module docstring."""
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        poll_interval_seconds: float = 5.0,
+        timeout_seconds: float = 900.0,
+        backoff_seconds: float = 1.0,
+    ):
+        super().__init__()
+        self.api_url = api_url
+        self.poll_interval_seconds = poll_interval_seconds
+        self.timeout_seconds = timeout_seconds
+        self.backoff_seconds = backoff_seconds
+        self._api_key: str | None = None
+
+    # ---- credentials ---------------------------------------------------------------------
+    def configure(self, req: ConfigureRequest) -> None:
+        value = req.config.get("heroku:apiKey")
+        self._api_key = value or None
+
+    def _client(self) -> HerokuClient:
+        key = getattr(self, "_api_key", None) or os.environ.get("HEROKU_API_KEY")
+        if not key:
+            raise HerokuApiError(
+                "no Heroku API key: set it with `pulumi config set --secret heroku:apiKey <key>` "
+                "(or export HEROKU_API_KEY); `heroku authorizations:create` makes a long-lived one"
+            )
+        url = self.api_url or os.environ.get("HEROKU_API_URL") or DEFAULT_API_URL
+        return HerokuClient(key, url, backoff_seconds=self.backoff_seconds)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_api_key"] = None  # never pickle a credential into state
+        return state
+
+    # ---- engine methods ------------------------------------------------------------------
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        props = _clean(news)
+        failures: list[CheckFailure] = []
+        for key in ("pipeline_id", "target_app_id", "source_version"):
+            if props[key] is None:
+                failures.append(CheckFailure(key, f"{key} is required"))
+        version = props["source_version"]
+        if version and not _is_unknown(version) and not SOURCE_VERSION_RE.fullmatch(version):
+            failures.append(
+                CheckFailure(
+                    "source_version",
+                    f"'{version}' is not '<Metabase tag vX.Y.Z>[+<image digest>]', the build "
+                    "source version staging must have been built from",
+                )
+            )
+        src, dst = props["source_app_id"], props["target_app_id"]
+        if src and dst and not _is_unknown(src) and src == dst:
+            failures.append(
+                CheckFailure(
+                    "target_app_id", "the target app is the source app; promote to another"
+                )
+            )
+        return CheckResult({**news, **props}, failures)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        old, new = _clean(olds), _clean(news)
+        changed = [k for k in INPUTS if old[k] != new[k]]
+        replaces = [k for k in changed if k in REPLACE_ON]
+        return DiffResult(
+            changes=bool(changed),
+            replaces=replaces,
+            stables=[k for k in REPLACE_ON if k not in changed],
+            delete_before_replace=False,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        outs = self._promote(_clean(props))
+        return CreateResult(outs["promotion_id"], {**props, **outs})
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({**news, **self._promote(_clean(news))})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        client = self._client()
+        try:
+            promotion = client.request("GET", f"/pipeline-promotions/{id_}")
+        except HerokuApiError as e:
+            if e.status == 404:  # record gone: nothing to refresh, the target keeps its release
+                return ReadResult(id_, dict(props))
+            raise
+        target = props.get("target_app_id")
+        targets = client.request("GET", f"/pipeline-promotions/{id_}/promotion-targets") or []
+        mine = next((t for t in targets if (t.get("app") or {}).get("id") == target), None)
+        outs = dict(props)
+        outs["promotion_id"] = id_
+        outs["source_release_id"] = ((promotion.get("source") or {}).get("release") or {}).get("id")
+        if mine is not None:
+            outs["status"] = mine.get("status")
+            outs["release_id"] = (mine.get("release") or {}).get("id")
+        return ReadResult(id_, outs)
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        """A promotion cannot be undone; the target app keeps the promoted release."""
+
+    # ---- the promotion -------------------------------------------------------------------
+    def _promote(self, props: dict[str, Any]) -> dict[str, Any]:
+        client = self._client()
+        pipeline = props["pipeline_id"]
+        target = props["target_app_id"]
+        source = props["source_app_id"] or self._staging_app(client, pipeline)
+        current = self._current_release(client, source)
+        expected = props["expected_source_release_id"]
+        if expected and current["id"] != expected:
+            raise HerokuApiError(
+                f"staging app {source} now runs release v{current.get('version')} "
+                f"({current['id']}), not the release {expected} its stack exported; run "
+                "`pulumi up` on the staging stack (or wait for its deploy) and try again"
+            )
+        self._check_version(client, source, current, props["source_version"])
+        try:
+            promotion = client.request(
+                "POST",
+                "/pipeline-promotions",
+                {
+                    "pipeline": {"id": pipeline},
+                    "source": {"app": {"id": source}},
+                    "targets": [{"app": {"id": target}}],
+                },
+            )
+        except HerokuApiError as e:
+            if "not supported" in str(e).lower():
+                raise HerokuApiError(
+                    f"{e}. Heroku does not promote this app's releases (container-stack apps "
+                    "cannot be promoted: heroku/roadmap#222); deploy production with "
+                    "image_strategy='rebuild' instead",
+                    e.status,
+                ) from None
+            raise
+        target_result = self._wait_for_target(client, promotion["id"], target)
+        promoted = ((promotion.get("source") or {}).get("release") or {}).get("id")
+        return {
+            "promotion_id": promotion["id"],
+            "release_id": (target_result.get("release") or {}).get("id"),
+            "source_release_id": promoted or current["id"],
+            "status": target_result.get("status"),
+        }
+
+    def _staging_app(self, client: HerokuClient, pipeline: str) -> str:
+        couplings = client.request("GET", f"/pipelines/{pipeline}/pipeline-couplings") or []
+        staging = [c for c in couplings if c.get("stage") == "staging"]
+        if len(staging) != 1:
+            raise HerokuApiError(
+                f"pipeline {pipeline} has {len(staging)} app(s) in the staging stage; exactly one "
+                "is needed to promote from (check `heroku pipelines:info`)"
+            )
+        return staging[0]["app"]["id"]
+
+    def _current_release(self, client: HerokuClient, app: str) -> dict[str, Any]:
+        releases = client.request(
+            "GET", f"/apps/{app}/releases", range_header="version ..; order=desc, max=10"
+        )
+        current = next((r for r in releases or [] if r.get("current")), None)
+        if current is None:
+            raise HerokuApiError(
+                f"staging app {app} has no current release yet; deploy staging first"
+            )
+        return current
+
+    def _check_version(
+        self, client: HerokuClient, app: str, release: Mapping[str, Any], version: str
+    ) -> None:
+        builds = client.request(
+            "GET", f"/apps/{app}/builds", range_header="created_at ..; order=desc, max=50"
+        )
+        build = next(
+            (b for b in builds or [] if (b.get("release") or {}).get("id") == release["id"]), None
+        )
+        built = ((build or {}).get("source_blob") or {}).get("version") or ""
+        matches = built == version if "+" in version else built.split("+", 1)[0] == version
+        if build is None or not matches:
+            what = f"was built from '{built}'" if build else "was not made by a Build API build"
+            raise HerokuApiError(
+                f"staging release v{release.get('version')} ({release['id']}) {what}, but "
+                f"production expects '{version}' (Metabase tag + image digest). Deploy the same "
+                "version and image files to staging first (`pulumi up -s staging`), then promote"
+            )
+
+    def _wait_for_target(
+        self, client: HerokuClient, promotion_id: str, target: str
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + self.timeout_seconds
+        while True:
+            targets = client.request(
+                "GET", f"/pipeline-promotions/{promotion_id}/promotion-targets"
+            )
+            mine = next(
+                (t for t in targets or [] if (t.get("app") or {}).get("id") == target), None
+            )
+            status = (mine or {}).get("status")
+            if status == "succeeded":
+                return mine  # type: ignore[return-value]
+            if status == "failed":
+                raise HerokuApiError(
+                    f"promotion {promotion_id} to app {target} failed: "
+                    f"{mine.get('error_message') or 'no reason given'}"  # type: ignore[union-attr]
+                )
+            if time.monotonic() >= deadline:
+                raise HerokuApiError(
+                    f"promotion {promotion_id} to app {target} still '{status or 'unlisted'}' "
+                    f"after {self.timeout_seconds:.0f} s; check `heroku releases -a <app>`"
+                )
+            time.sleep(self.poll_interval_seconds)
+
+
+class PipelinePromotion(Resource, module="heroku", name="PipelinePromotion"):
+    """Promote staging's current (vetted) release to `target_app_id` through `pipeline_id`."""
+
+    promotion_id: pulumi.Output[str]
+    release_id: pulumi.Output[str]
+    source_release_id: pulumi.Output[str]
+    status: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        pipeline_id: pulumi.Input[str],
+        target_app_id: pulumi.Input[str],
+        source_version: pulumi.Input[str],
+        source_app_id: pulumi.Input[str] | None = None,
+        expected_source_release_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        props: dict[str, Any] = {
+            "pipeline_id": pipeline_id,
+            "source_app_id": source_app_id,
+            "target_app_id": target_app_id,
+            "expected_source_release_id": expected_source_release_id,
+            "source_version": source_version,
+            **{k: None for k in OUTPUTS},
+        }
+        super().__init__(PipelinePromotionProvider(), name, props, opts)

@@ -1,0 +1,283 @@
+"""Permission groups and the data / collection permission graphs.
+
+The graph resources touch only the (group, database|collection) pairs they declare: they read the
+live graph, overlay their entries onto the live maps of the groups they manage (so no pair is ever
+sent as nil), and ``PUT`` with the live ``revision``. A stale revision (``409``) is re-read and
+retried once. Entries dropped from the program (or the whole resource on delete) are revoked
+(``none`` / ``create-queries: no``) if the pair still exists; other groups are never sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
+
+from .base import (
+    MetabaseConnection,
+    MetabaseProvider,
+    as_int_id,
+    connection_input,
+    is_unknown,
+    require_fields,
+    secret_opts,
+)
+from .client import MetabaseClient, MetabaseConflict, MetabaseNotFound
+from .normalize import project, same
+
+BUILTIN_GROUPS = {"All Users": 1, "Administrators": 2}
+COLLECTION_ACCESS = ("read", "write", "none")
+GRAPH_PATHS = {"data": "permissions/graph", "collection": "collection/graph"}
+OBJECT_KEYS = {"data": "database_id", "collection": "collection_id"}
+VALUE_KEYS = {"data": "permissions", "collection": "access"}
+REVOKED: dict[str, Any] = {"data": {"create-queries": "no"}, "collection": "none"}
+
+
+class PermissionsGroupProvider(MetabaseProvider):
+    managed = ("name",)
+
+    def validate(self, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        failures = require_fields(news, ("name",), "PermissionsGroup")
+        if news.get("name") in BUILTIN_GROUPS:
+            failures.append(("name", f"PermissionsGroup.name {news['name']!r} is a built-in group"))
+        return failures
+
+    def _find(self, client: MetabaseClient, name: str) -> dict[str, Any] | None:
+        for group in client.list_data("permissions/group"):
+            if group.get("name") == name:
+                return group
+        return None
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        client = self.client(props)
+        group = self._find(client, props["name"]) or client.create_adopting(
+            lambda: client.post("permissions/group", {"name": props["name"]}),
+            lambda: self._find(client, props["name"]),
+            f"group {props['name']!r}",
+        )
+        return CreateResult(id_=str(group["id"]), outs={**props, "group_id": int(group["id"])})
+
+    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        self.client(news).put(f"permissions/group/{id_}", {"name": news["name"]})
+        return UpdateResult(outs={**news, "group_id": int(id_)})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        try:
+            group = self.client(props).get(f"permissions/group/{id_}")
+        except MetabaseNotFound:
+            return ReadResult(id_="", outs={})
+        return ReadResult(id_=id_, outs={**props, "name": group.get("name"), "group_id": int(id_)})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        self.client(props).delete(f"permissions/group/{id_}")
+
+
+@dataclass
+class PermissionsGroupArgs:
+    name: pulumi.Input[str]
+    connection: MetabaseConnection | None = None
+
+
+class PermissionsGroup(Resource, module="metabase", name="PermissionsGroup"):
+    group_id: pulumi.Output[int]
+
+    def __init__(
+        self, name: str, args: PermissionsGroupArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props = {
+            "connection": connection_input(args.connection),
+            "name": args.name,
+            "group_id": None,
+        }
+        provider = PermissionsGroupProvider()
+        super().__init__(provider, name, props, secret_opts(opts, provider.secret_outputs))
+
+
+# ---------------------------------------------------------------------- graphs
+def _pairs(kind: str, entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], Any]:
+    obj_key, value_key = OBJECT_KEYS[kind], VALUE_KEYS[kind]
+    out = {}
+    for e in entries or []:
+        obj = e.get(obj_key)
+        obj_s = "root" if obj in (None, "root") else str(as_int_id(obj))
+        out[(str(as_int_id(e.get("group_id"))), obj_s)] = e.get(value_key)
+    return out
+
+
+def _entries(kind: str, pairs: Mapping[tuple[str, str], Any]) -> list[dict[str, Any]]:
+    obj_key, value_key = OBJECT_KEYS[kind], VALUE_KEYS[kind]
+    return [
+        {"group_id": int(g), obj_key: o if o == "root" else int(o), value_key: v}
+        for (g, o), v in sorted(pairs.items())
+    ]
+
+
+def _merged(kind: str, live: Any, declared: Any) -> Any:
+    if kind == "data" and isinstance(live, Mapping) and isinstance(declared, Mapping):
+        return {**live, **declared}
+    return declared
+
+
+def apply_graph(
+    client: MetabaseClient,
+    kind: str,
+    wanted: Mapping[tuple[str, str], Any],
+    revoke: Mapping[tuple[str, str], Any] | None = None,
+) -> int | None:
+    """Overlay ``wanted`` (and revocations) onto the live graph; PUT only if something changes.
+
+    Returns the new revision (None when nothing needed changing).
+    """
+    path = GRAPH_PATHS[kind]
+    for attempt in range(2):
+        graph = client.get(path)
+        groups = {str(g): dict(v or {}) for g, v in (graph.get("groups") or {}).items()}
+        payload: dict[str, dict[str, Any]] = {}
+        changes = dict(wanted)
+        for pair in revoke or {}:
+            g, o = pair
+            if g in groups and o in groups[g] and pair not in changes:
+                changes[pair] = REVOKED[kind]
+        for (g, o), value in changes.items():
+            current = groups.get(g, {}).get(o)
+            target = _merged(kind, current, value)
+            if same(current, target):
+                continue
+            payload.setdefault(g, dict(groups.get(g, {})))[o] = target
+        if not payload:
+            return None
+        try:
+            resp = client.put(path, {"revision": graph.get("revision"), "groups": payload})
+        except MetabaseConflict:
+            if attempt == 1:
+                raise
+            continue
+        return (resp or {}).get("revision") if isinstance(resp, dict) else None
+    return None
+
+
+def live_pairs(
+    client: MetabaseClient, kind: str, declared: Mapping[tuple[str, str], Any]
+) -> dict[tuple[str, str], Any]:
+    """Live values of the declared pairs (data values projected onto the declared keys)."""
+    graph = client.get(GRAPH_PATHS[kind])
+    groups = {str(g): v or {} for g, v in (graph.get("groups") or {}).items()}
+    out = {}
+    for (g, o), value in declared.items():
+        live = groups.get(g, {}).get(o)
+        out[(g, o)] = project(live, value) if kind == "data" else live
+    return out
+
+
+class PermissionsGraphProvider(MetabaseProvider):
+    managed = ("entries",)
+    replace_on = ("kind",)
+
+    def validate(self, news: Mapping[str, Any]) -> list[tuple[str, str]]:
+        kind = news.get("kind")
+        if kind not in GRAPH_PATHS:
+            return [("kind", f"permissions graph kind must be one of {tuple(GRAPH_PATHS)}")]
+        entries = news.get("entries")
+        if is_unknown(entries):
+            return []
+        if not isinstance(entries, list):
+            return [("entries", "entries must be a list")]
+        failures = []
+        obj_key, value_key = OBJECT_KEYS[kind], VALUE_KEYS[kind]
+        seen: set[tuple[Any, Any]] = set()
+        for i, e in enumerate(entries):
+            where = f"entries[{i}]"
+            if not isinstance(e, dict) or is_unknown(e):
+                continue
+            if e.get("group_id") is None or (kind == "data" and e.get(obj_key) is None):
+                failures.append((where, f"{where} needs group_id and {obj_key}"))
+                continue
+            if as_int_id(e["group_id"]) == BUILTIN_GROUPS["Administrators"]:
+                failures.append(
+                    (f"{where}.group_id", "Administrators' permissions cannot be changed")
+                )
+            value = e.get(value_key)
+            if kind == "collection" and value not in COLLECTION_ACCESS:
+                failures.append(
+                    (f"{where}.access", f"{where}.access must be one of {COLLECTION_ACCESS}")
+                )
+            if kind == "data" and not isinstance(value, dict):
+                failures.append((f"{where}.permissions", f"{where}.permissions must be a mapping"))
+            pair = (as_int_id(e["group_id"]), e.get(obj_key))
+            if pair in seen:
+                failures.append((where, f"{where} repeats group {pair[0]} / {obj_key} {pair[1]}"))
+            seen.add(pair)
+        return failures
+
+    def comparable(self, key: str, value: Any, props: Mapping[str, Any]) -> Any:
+        return _entries(
+            props.get("kind") or "data", _pairs(props.get("kind") or "data", value or [])
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        apply_graph(self.client(props), props["kind"], _pairs(props["kind"], props["entries"]))
+        return CreateResult(id_=f"{props['kind']}-permissions", outs=dict(props))
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        kind = news["kind"]
+        wanted = _pairs(kind, news["entries"])
+        dropped = {p: None for p in _pairs(kind, olds.get("entries") or []) if p not in wanted}
+        apply_graph(self.client(news), kind, wanted, dropped)
+        return UpdateResult(outs=dict(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        kind = props["kind"]
+        live = live_pairs(self.client(props), kind, _pairs(kind, props.get("entries") or []))
+        return ReadResult(id_=id_, outs={**props, "entries": _entries(kind, live)})
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        kind = props["kind"]
+        revoke = {p: None for p in _pairs(kind, props.get("entries") or [])}
+        apply_graph(self.client(props), kind, {}, revoke)
+
+
+@dataclass
+class DataPermissionsArgs:
+    """``entries``: ``[{"group_id", "database_id", "permissions": {"view-data": ...,
+    "create-queries": "query-builder-and-native" | "query-builder" | "no",
+    "download": {...}}}]``."""
+
+    entries: pulumi.Input[list[Mapping[str, Any]]] = field(default_factory=list)
+    connection: MetabaseConnection | None = None
+
+
+@dataclass
+class CollectionPermissionsArgs:
+    """``entries``: ``[{"group_id", "collection_id" (or "root"), "access": read|write|none}]``."""
+
+    entries: pulumi.Input[list[Mapping[str, Any]]] = field(default_factory=list)
+    connection: MetabaseConnection | None = None
+
+
+class DataPermissions(Resource, module="metabase", name="DataPermissions"):
+    def __init__(
+        self, name: str, args: DataPermissionsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props = {
+            "connection": connection_input(args.connection),
+            "kind": "data",
+            "entries": args.entries,
+        }
+        provider = PermissionsGraphProvider()
+        super().__init__(provider, name, props, secret_opts(opts, provider.secret_outputs))
+
+
+class CollectionPermissions(Resource, module="metabase", name="CollectionPermissions"):
+    def __init__(
+        self, name: str, args: CollectionPermissionsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        props = {
+            "connection": connection_input(args.connection),
+            "kind": "collection",
+            "entries": args.entries,
+        }
+        provider = PermissionsGraphProvider()
+        super().__init__(provider, name, props, secret_opts(opts, provider.secret_outputs))

@@ -1,0 +1,332 @@
+"""MetabaseContent: the Metabase objects of one stack, declared through the dynamic provider.
+
+Order of creation (each step depends on the one before):
+MetabaseSetup -> Databases (wait for their tables) -> Collections (one after another: Metabase
+races on the collection-graph revision) -> Cards -> Dashboards -> groups and permission graphs.
+
+What exists comes from `dashboards/content` rendered for the stack's tenants
+(`definitions.render_for_config`): adding a tenant to the stack file adds its database
+connection (with that tenant's own credential — never the admin one), collection, groups and
+dashboard; removing it removes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+from components.metabase import (
+    Card,
+    CardArgs,
+    Collection,
+    CollectionArgs,
+    CollectionPermissions,
+    CollectionPermissionsArgs,
+    Dashboard,
+    DashboardArgs,
+    Database,
+    DatabaseArgs,
+    DataPermissions,
+    DataPermissionsArgs,
+    MetabaseConnection,
+    MetabaseSetup,
+    MetabaseSetupArgs,
+    PermissionsGroup,
+    PermissionsGroupArgs,
+    bigquery_details,
+    postgres_details,
+)
+from components.outputs import DbCredential, DbEndpoint
+
+from .definitions import (
+    GLOBAL,
+    ContentPlan,
+    DatabaseSpec,
+    Definitions,
+    parameter_payload,
+    render_for_config,
+    text_visualization,
+)
+
+ALL_USERS_GROUP_ID = 1
+SSL_MODES = ("require", "verify-ca", "verify-full")
+
+
+class MetabaseContent(pulumi.ComponentResource):
+    """Databases, collections, cards, dashboards, groups and permissions in Metabase."""
+
+    dashboard_urls: dict[str, pulumi.Output[str]]
+    group_ids: dict[str, pulumi.Output[int]]
+    plan: ContentPlan
+
+    def __init__(
+        self,
+        name: str,
+        cfg: Any,
+        secrets: Any,
+        *,
+        metabase_url: pulumi.Input[str],
+        endpoint: DbEndpoint,
+        admin: DbCredential,
+        tenant_credentials: dict[str, DbCredential],
+        bigquery_key: pulumi.Input[str] | None = None,
+        definitions: Definitions | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("mfb:metabase:MetabaseContent", name, None, opts)
+        self._name = name
+        self._cfg = cfg
+        known = set(tenant_credentials)
+        missing = [t.slug for t in cfg.tenants if t.slug not in known]
+        if missing:
+            raise ValueError(
+                f"MetabaseContent: no database credential for tenant(s) {', '.join(missing)}; "
+                "pass AnalyticsDatabase.tenant_credentials (a tenant connection never falls "
+                "back to the admin credential)"
+            )
+        shared = bool(getattr(tenant_credentials, "shared", False))
+        for slug, cred in tenant_credentials.items():
+            is_admin = cred is admin or cred.username is admin.username
+            if is_admin and not (shared and cfg.environment != "production"):
+                raise ValueError(
+                    f"MetabaseContent: tenant {slug!r} was given the admin credential; a tenant "
+                    "connection must use the tenant's own role (RLS is bound to it). Only the "
+                    "explicit staging-only databaseTenantCredentialMode=shared may do this"
+                )
+        key = bigquery_key if bigquery_key is not None else secrets.get("metabaseBigquerySaKey")
+        bigquery = bool(cfg.gcp.bigquery_enabled and key is not None)
+        if cfg.gcp.bigquery_enabled and key is None:
+            pulumi.log.warn(
+                "gcpBigqueryEnabled is true but there is no Metabase BigQuery key: set "
+                "`pulumi config set --secret metabaseBigquerySaKey < key.json` (or "
+                "gcpCreateMetabaseKey=true); the BigQuery database and GA cards are left out",
+                resource=self,
+            )
+        self.plan = render_for_config(cfg, definitions, bigquery=bigquery)
+        self._conn = MetabaseConnection(
+            url=metabase_url,
+            email=cfg.metabase.admin_email,
+            password=pulumi.Output.secret(secrets.require("metabaseAdminPassword")),
+        )
+        child = pulumi.ResourceOptions(parent=self)
+
+        setup = MetabaseSetup(f"{name}-setup", MetabaseSetupArgs(connection=self._conn), opts=child)
+        self.databases = {
+            spec.ref: self._database(spec, setup, endpoint, admin, tenant_credentials, key)
+            for spec in self.plan.databases
+        }
+        self.collections: dict[tuple[str, str], Collection] = {}
+        previous: pulumi.Resource = setup
+        for spec in self.plan.collections:  # strictly one after another
+            coll = Collection(
+                f"{name}-collection-{spec.scope}-{spec.key}",
+                CollectionArgs(name=spec.name, description=spec.description, connection=self._conn),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
+            )
+            self.collections[spec.ref] = coll
+            previous = coll
+        self.cards = {spec.ref: self._card(spec) for spec in self.plan.cards}
+        self.dashboards = {spec.ref: self._dashboard(spec) for spec in self.plan.dashboards}
+        self.groups = {
+            spec.ref: PermissionsGroup(
+                f"{name}-group-{spec.scope}-{spec.key}",
+                PermissionsGroupArgs(name=spec.name, connection=self._conn),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[setup]),
+            )
+            for spec in self.plan.groups
+        }
+        self._permissions()
+
+        metabase_base = pulumi.Output.from_input(metabase_url).apply(lambda u: u.rstrip("/"))
+        self.dashboard_urls = {
+            spec.scope: pulumi.Output.all(metabase_base, dash.dashboard_id).apply(
+                lambda v: f"{v[0]}/dashboard/{v[1]}"
+            )
+            for spec, dash in zip(self.plan.dashboards, self.dashboards.values(), strict=True)
+        }
+        self.group_ids = {
+            f"{scope}:{key}": group.group_id for (scope, key), group in self.groups.items()
+        }
+        self.register_outputs(
+            {
+                "mainDashboardUrl": self.dashboard_urls.get(GLOBAL),
+                "tenantDashboardUrls": {
+                    k: v for k, v in self.dashboard_urls.items() if k != GLOBAL
+                },
+                "groupIds": self.group_ids,
+                "databaseIds": {
+                    f"{s}:{k}": db.database_id for (s, k), db in self.databases.items()
+                },
+            }
+        )
+
+    # ------------------------------------------------------------------ databases
+    def _database(
+        self,
+        spec: DatabaseSpec,
+        setup: pulumi.Resource,
+        endpoint: DbEndpoint,
+        admin: DbCredential,
+        tenant_credentials: dict[str, DbCredential],
+        bigquery_key: Any,
+    ) -> Database:
+        cfg = self._cfg
+        if spec.engine == "postgres":
+            if spec.credential == "admin":
+                cred = admin
+            elif spec.credential == "tenant":
+                cred = tenant_credentials[spec.scope]
+            else:
+                raise ValueError(f"database {spec.name!r}: unknown credential {spec.credential!r}")
+            ssl = endpoint.sslmode in SSL_MODES
+            details = pulumi.Output.all(endpoint.host, cred.username).apply(
+                lambda v: postgres_details(
+                    host=v[0],
+                    port=endpoint.port,
+                    dbname=endpoint.dbname,
+                    user=v[1],
+                    ssl=ssl,
+                    ssl_mode=endpoint.sslmode if ssl else None,
+                    schemas=(cfg.database.schema_name,),
+                )
+            )
+            secret_values = {"password": pulumi.Output.secret(cred.password)}
+        else:
+            details = bigquery_details(
+                project_id=cfg.gcp.project, datasets=(cfg.gcp.analytics_dataset,)
+            )
+            secret_values = {"service-account-json": pulumi.Output.secret(bigquery_key)}
+        return Database(
+            f"{self._name}-db-{spec.scope}-{spec.key}",
+            DatabaseArgs(
+                name=spec.name,
+                engine="bigquery-cloud-sdk" if spec.engine == "bigquery" else "postgres",
+                details=details,
+                secrets=secret_values,
+                required_tables=list(spec.required_tables),
+                connection=self._conn,
+                sync_timeout_seconds=cfg.metabase.sync_timeout_seconds,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[setup]),
+        )
+
+    # ------------------------------------------------------------------ cards
+    def _card(self, spec: Any) -> Card:
+        return Card(
+            f"{self._name}-card-{spec.scope}-{spec.key}",
+            CardArgs(
+                name=spec.name,
+                description=spec.description,
+                database_id=self.databases[spec.database].database_id,
+                collection_id=self.collections[spec.collection].collection_id,
+                sql=spec.sql,
+                template_tags=spec.template_tags,
+                display=spec.display,
+                visualization_settings=spec.visualization_settings,
+                connection=self._conn,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    # ------------------------------------------------------------------ dashboards
+    def _dashboard(self, spec: Any) -> Dashboard:
+        dashcards = []
+        for dc in spec.dashcards:
+            entry: dict[str, Any] = {
+                "key": dc.key,
+                "tab": dc.tab,
+                "row": dc.row,
+                "col": dc.col,
+                "size_x": dc.size_x,
+                "size_y": dc.size_y,
+            }
+            if dc.card is None:
+                entry["card_id"] = None
+                entry["visualization_settings"] = text_visualization(dc.text or "")
+            else:
+                card_id = self.cards[dc.card].card_id
+                entry["card_id"] = card_id
+                entry["parameter_mappings"] = [
+                    {
+                        "parameter_id": pid,
+                        "card_id": card_id,
+                        "target": ["variable", ["template-tag", tag]],
+                    }
+                    for pid, tag in dc.mappings
+                ]
+            dashcards.append(entry)
+        parameters = [
+            parameter_payload(p, self.cards[p.values_card].card_id if p.values_card else None)
+            for p in spec.parameters
+        ]
+        return Dashboard(
+            f"{self._name}-dashboard-{spec.scope}-{spec.key}",
+            DashboardArgs(
+                name=spec.name,
+                description=spec.description,
+                collection_id=self.collections[spec.collection].collection_id,
+                collection_position=spec.collection_position,
+                parameters=parameters,
+                tabs=[{"key": k, "name": n} for k, n in spec.tabs],
+                dashcards=dashcards,
+                connection=self._conn,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    # ------------------------------------------------------------------ permissions
+    def _permissions(self) -> None:
+        plan = self.plan
+        coll_entries: list[Any] = []
+        data_entries: list[Any] = []
+        for spec in plan.groups:
+            gid = self.groups[spec.ref].group_id
+            for ref in (c.ref for c in plan.collections):
+                access = spec.collection_access if ref in spec.collections else "none"
+                coll_entries.append(
+                    {"group_id": gid, "collection_id": self.collections[ref].collection_id,
+                     "access": access}
+                )  # fmt: skip
+            for db in plan.databases:
+                granted = db.ref in spec.databases
+                perms: dict[str, Any] = {
+                    "view-data": "unrestricted",
+                    "create-queries": spec.create_queries if granted else "no",
+                }
+                if granted:
+                    perms["download"] = {"schemas": "full"}
+                data_entries.append(
+                    {"group_id": gid, "database_id": self.databases[db.ref].database_id,
+                     "permissions": perms}
+                )  # fmt: skip
+        for ref in (c.ref for c in plan.collections):
+            coll_entries.append(
+                {"group_id": ALL_USERS_GROUP_ID,
+                 "collection_id": self.collections[ref].collection_id,
+                 "access": plan.all_users.collection_access}
+            )  # fmt: skip
+        for db in plan.databases:
+            data_entries.append(
+                {"group_id": ALL_USERS_GROUP_ID,
+                 "database_id": self.databases[db.ref].database_id,
+                 "permissions": {"view-data": "unrestricted",
+                                 "create-queries": plan.all_users.create_queries}}
+            )  # fmt: skip
+        depends = [*self.groups.values(), *self.collections.values(), *self.databases.values()]
+        CollectionPermissions(
+            f"{self._name}-collection-permissions",
+            CollectionPermissionsArgs(entries=coll_entries, connection=self._conn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+        )
+        DataPermissions(
+            f"{self._name}-data-permissions",
+            DataPermissionsArgs(entries=data_entries, connection=self._conn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+        )
+
+
+def fake_id(name: str) -> int:
+    """A stable small id for mocks (used by mfb_infra.program)."""
+    return int(hashlib.sha256(name.encode()).hexdigest()[:6], 16)

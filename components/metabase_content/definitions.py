@@ -1,0 +1,842 @@
+"""Metabase content definitions: load `dashboards/content/*.yaml` + `dashboards/sql/*.sql`,
+validate them, and render the concrete objects of one stack (global scope + one per tenant).
+
+Pure: no Pulumi, no network. `load_definitions()` returns validated models (a bad file raises
+`DefinitionError` naming the file and the field); `render(defs, cfg)` returns a `ContentPlan` of
+plain dataclasses that `MetabaseContent` turns into provider resources and the tests inspect.
+
+SQL conventions (see dashboards/content/parameters.yaml):
+- Postgres cards read `analytics.<mart>`; `analytics` becomes the stack's databaseSchema.
+- Filter slots `[[AND {{date}}]]`, `[[AND {{partner}}]]`, `[[AND {{county}}]]` sit in every
+  query block that reads the filter table (mart_screener_data, unaliased). A slot renders to one
+  optional clause per dashboard parameter bound to it (plain Metabase variables), or to a fixed
+  predicate for `window_days` cards. Optional clauses whose variables are not parameters of the
+  scope's dashboards are dropped (global cards therefore carry no `[[ ]]` at all).
+- BigQuery cards use `__BQ__.<mart>` and `__STATE_FILTER__` (the scope's GA state codes).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+REPO = Path(__file__).resolve().parents[2]
+DASHBOARDS_DIR = REPO / "dashboards"
+GRID_COLUMNS = 24
+GLOBAL = "global"
+DERIVED_FEATURES = ("ga", "bigquery")
+TAG_NAMESPACE = uuid.UUID("6f1d7c1e-8a51-4d0b-9d0e-0d6b6b7a2f10")
+
+OPTIONAL_CLAUSE_RE = re.compile(r"\[\[(.*?)\]\]", re.S)
+VARIABLE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+SLOT_RE = re.compile(r"\[\[\s*AND\s+\{\{\s*([A-Za-z_]+)\s*\}\}\s*\]\]", re.I)
+PG_SCHEMA_RE = re.compile(r"\banalytics\.(mart_[a-z0-9_]+)\b")
+BQ_TABLE_RE = re.compile(r"__BQ__\.([A-Za-z0-9_]+)")
+
+Display = Literal["table", "scalar", "bar", "row", "line", "area", "pie", "funnel", "combo"]
+Engine = Literal["postgres", "bigquery"]
+ScopeKind = Literal["global", "tenant"]
+
+
+class DefinitionError(ValueError):
+    """A content definition is wrong; the message names the file, the field and the fix."""
+
+
+# --------------------------------------------------------------------------------------------
+# File models
+# --------------------------------------------------------------------------------------------
+class _Def(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseDef(_Def):
+    key: str
+    scope: ScopeKind
+    name: str
+    engine: Engine
+    credential: Literal["admin", "tenant", "bigquery_key"]
+    required_tables: list[str] = Field(min_length=1)
+    requires: list[str] = Field(default_factory=list)
+
+    @field_validator("credential")
+    @classmethod
+    def _cred(cls, v: str, info: Any) -> str:
+        scope = info.data.get("scope")
+        if scope == "tenant" and v != "tenant":
+            raise ValueError(
+                "a tenant database must use credential 'tenant' (the tenant's own role); "
+                "a broader login would bypass row-level security"
+            )
+        if scope == "global" and v == "tenant":
+            raise ValueError("a global database has no tenant credential: use admin")
+        return v
+
+
+class DatabasesFile(_Def):
+    databases: list[DatabaseDef]
+
+
+class CollectionDef(_Def):
+    key: str
+    scope: ScopeKind
+    name: str
+    description: str | None = None
+
+
+CreateQueries = Literal["query-builder-and-native", "query-builder", "no"]
+
+
+class GroupDef(_Def):
+    key: str
+    scope: ScopeKind
+    name: str
+    collection_access: Literal["read", "write"]
+    collections: Literal["all", "own"]
+    create_queries: CreateQueries
+    databases: Literal["all", "own"]
+
+    @field_validator("databases")
+    @classmethod
+    def _tenant_own(cls, v: str, info: Any) -> str:
+        if info.data.get("scope") == "tenant" and v != "own":
+            raise ValueError("a tenant group may only be granted its own database ('own')")
+        return v
+
+
+class AllUsersDef(_Def):
+    collection_access: Literal["none"]
+    create_queries: Literal["no"]
+
+
+class AccessFile(_Def):
+    collections: list[CollectionDef]
+    groups: list[GroupDef]
+    all_users: AllUsersDef
+
+
+class FeaturesFile(_Def):
+    defaults: dict[str, bool]
+    overrides: dict[str, dict[str, bool]] = Field(default_factory=dict)
+
+
+class ParameterDef(_Def):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    type: Literal["date/single", "string/=", "number/="]
+    tag_type: Literal["date", "text", "number"]
+    slot: str
+    column: str
+    operator: Literal["=", ">=", "<=", ">", "<"]
+    values_card: str | None = None
+    values_column: str | None = None
+
+
+class ParametersFile(_Def):
+    filter_table: str
+    parameters: list[ParameterDef]
+
+
+class CardDef(_Def):
+    name: str
+    sql: str
+    display: Display
+    engine: Engine = "postgres"
+    description: str | None = None
+    requires: list[str] = Field(default_factory=list)
+    window_days: int | None = Field(default=None, gt=0)
+    percent: list[str] = Field(default_factory=list)
+    currency: list[str] = Field(default_factory=list)
+    state_column: str = "state_code"
+    visualization_settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class CardsFile(_Def):
+    cards: dict[str, CardDef]
+
+
+class ItemDef(_Def):
+    card: str | None = None
+    text: str | None = None
+    width: int | None = Field(default=None, ge=1, le=GRID_COLUMNS)
+    requires: list[str] = Field(default_factory=list)
+
+    @field_validator("text")
+    @classmethod
+    def _one(cls, v: str | None, info: Any) -> str | None:
+        if (v is None) == (info.data.get("card") is None):
+            raise ValueError("an item needs exactly one of card or text")
+        return v
+
+
+class RowDef(_Def):
+    height: int = Field(ge=1)
+    items: list[ItemDef] = Field(min_length=1)
+
+
+class TabDef(_Def):
+    key: str
+    name: str
+    requires: list[str] = Field(default_factory=list)
+    rows: list[RowDef] = Field(min_length=1)
+
+
+class DashboardDef(_Def):
+    key: str
+    scope: ScopeKind
+    name: str
+    description: str | None = None
+    collection: str
+    collection_position: int | None = None
+    parameters: list[str] = Field(default_factory=list)
+    tabs: list[TabDef] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Definitions:
+    databases: DatabasesFile
+    access: AccessFile
+    features: FeaturesFile
+    parameters: ParametersFile
+    cards: CardsFile
+    dashboards: dict[str, DashboardDef]  # file name -> dashboard
+    sql: dict[str, str]  # file name -> text
+    root: Path
+
+    @property
+    def parameter_by_id(self) -> dict[str, ParameterDef]:
+        return {p.id: p for p in self.parameters.parameters}
+
+    @property
+    def feature_names(self) -> set[str]:
+        return set(self.features.defaults) | set(DERIVED_FEATURES)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise DefinitionError(f"{path}: missing content definition file") from None
+    except yaml.YAMLError as exc:
+        raise DefinitionError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _validate(model: type[BaseModel], path: Path, root: Path) -> Any:
+    data = _read_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        rel = path.relative_to(root) if path.is_relative_to(root) else path
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(file)"
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"{rel}: {loc}: {msg}")
+        raise DefinitionError("\n".join(lines)) from None
+
+
+def load_definitions(root: Path = DASHBOARDS_DIR) -> Definitions:
+    """Read and validate every definition file under `root` (dashboards/)."""
+    content = root / "content"
+    sql_dir = root / "sql"
+    dashboards = {
+        p.name: _validate(DashboardDef, p, root)
+        for p in sorted((content / "dashboards").glob("*.yaml"))
+    }
+    sql = {p.name: p.read_text() for p in sorted(sql_dir.glob("*.sql"))}
+    defs = Definitions(
+        databases=_validate(DatabasesFile, content / "databases.yaml", root),
+        access=_validate(AccessFile, content / "access.yaml", root),
+        features=_validate(FeaturesFile, content / "features.yaml", root),
+        parameters=_validate(ParametersFile, content / "parameters.yaml", root),
+        cards=_validate(CardsFile, content / "cards.yaml", root),
+        dashboards=dashboards,
+        sql=sql,
+        root=root,
+    )
+    problems = cross_check(defs)
+    if problems:
+        raise DefinitionError("\n".join(problems))
+    return defs
+
+
+def cross_check(defs: Definitions) -> list[str]:
+    """References between files: cards, SQL files, features, parameters, collections."""
+    problems: list[str] = []
+    features = defs.feature_names
+    params = defs.parameter_by_id
+    slots = {p.slot for p in defs.parameters.parameters}
+    for key, card in defs.cards.cards.items():
+        where = f"content/cards.yaml: cards.{key}"
+        if card.sql not in defs.sql:
+            problems.append(f"{where}.sql: no file dashboards/sql/{card.sql}")
+        else:
+            text = defs.sql[card.sql]
+            for var in sorted(set(VARIABLE_RE.findall(text))):
+                if var not in slots and var not in params:
+                    problems.append(
+                        f"{where}.sql: {card.sql} uses {{{{{var}}}}}, which is neither a filter "
+                        f"slot ({sorted(slots)}) nor a parameter ({sorted(params)})"
+                    )
+            if card.engine == "postgres" and ("__BQ__" in text or "__STATE_FILTER__" in text):
+                problems.append(f"{where}.sql: {card.sql} uses BigQuery sentinels on Postgres")
+        for feat in card.requires:
+            if feat not in features:
+                problems.append(f"{where}.requires: unknown feature {feat!r} ({sorted(features)})")
+    for p in defs.parameters.parameters:
+        if p.values_card and p.values_card not in defs.cards.cards:
+            problems.append(
+                f"content/parameters.yaml: {p.id}.values_card: no card {p.values_card!r}"
+            )
+        if p.values_card and not p.values_column:
+            problems.append(
+                f"content/parameters.yaml: {p.id}.values_column: required with values_card"
+            )
+    for slug in defs.features.overrides:
+        for feat in defs.features.overrides[slug]:
+            if feat not in defs.features.defaults:
+                problems.append(
+                    f"content/features.yaml: overrides.{slug}.{feat}: unknown feature "
+                    f"(declare it under defaults)"
+                )
+    collections = {(c.scope, c.key) for c in defs.access.collections}
+    for fname, dash in defs.dashboards.items():
+        where = f"content/dashboards/{fname}"
+        if (dash.scope, dash.collection) not in collections:
+            problems.append(f"{where}: collection: no {dash.scope} collection {dash.collection!r}")
+        for pid in dash.parameters:
+            if pid not in params:
+                problems.append(f"{where}: parameters: unknown parameter {pid!r}")
+        for tab in dash.tabs:
+            for feat in tab.requires:
+                if feat not in features:
+                    problems.append(f"{where}: tabs.{tab.key}.requires: unknown feature {feat!r}")
+            for r, row in enumerate(tab.rows):
+                for i, item in enumerate(row.items):
+                    loc = f"{where}: tabs.{tab.key}.rows.{r}.items.{i}"
+                    if item.card and item.card not in defs.cards.cards:
+                        problems.append(f"{loc}.card: no card {item.card!r} in cards.yaml")
+                    for feat in item.requires:
+                        if feat not in features:
+                            problems.append(f"{loc}.requires: unknown feature {feat!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Rendered plan (plain data)
+# --------------------------------------------------------------------------------------------
+Ref = tuple[str, str]  # (scope key, object key)
+
+
+@dataclass(frozen=True)
+class Scope:
+    key: str  # "global" or the tenant slug
+    kind: ScopeKind
+    title: str
+    slug: str | None = None
+    white_label_id: int | None = None
+    role_name: str | None = None
+    state_codes: tuple[str, ...] = ()
+    features: frozenset[str] = frozenset()
+
+    def fmt(self, template: str | None) -> str | None:
+        if template is None:
+            return None
+        return template.format(title=self.title, slug=self.slug or "")
+
+
+@dataclass(frozen=True)
+class DatabaseSpec:
+    scope: str
+    key: str
+    name: str
+    engine: Engine
+    credential: str
+    required_tables: tuple[str, ...]
+
+    @property
+    def ref(self) -> Ref:
+        return (self.scope, self.key)
+
+
+@dataclass(frozen=True)
+class CollectionSpec:
+    scope: str
+    key: str
+    name: str
+    description: str | None
+
+    @property
+    def ref(self) -> Ref:
+        return (self.scope, self.key)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    scope: str
+    key: str
+    name: str
+    collection_access: str
+    collections: tuple[Ref, ...]
+    create_queries: str
+    databases: tuple[Ref, ...]
+
+    @property
+    def ref(self) -> Ref:
+        return (self.scope, self.key)
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    scope: str
+    key: str
+    name: str
+    description: str | None
+    display: str
+    sql: str
+    template_tags: dict[str, dict[str, Any]]
+    visualization_settings: dict[str, Any]
+    database: Ref
+    collection: Ref
+    source: str  # SQL file name
+
+    @property
+    def ref(self) -> Ref:
+        return (self.scope, self.key)
+
+
+@dataclass(frozen=True)
+class DashcardSpec:
+    key: str
+    tab: str
+    row: int
+    col: int
+    size_x: int
+    size_y: int
+    card: Ref | None = None
+    text: str | None = None
+    mappings: tuple[tuple[str, str], ...] = ()  # (parameter id, template tag)
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    id: str
+    name: str
+    type: str
+    values_card: Ref | None = None
+    values_column: str | None = None
+
+
+@dataclass(frozen=True)
+class DashboardSpec:
+    scope: str
+    key: str
+    name: str
+    description: str | None
+    collection: Ref
+    collection_position: int | None
+    tabs: tuple[tuple[str, str], ...]  # (key, name)
+    parameters: tuple[ParameterSpec, ...]
+    dashcards: tuple[DashcardSpec, ...]
+
+    @property
+    def ref(self) -> Ref:
+        return (self.scope, self.key)
+
+
+@dataclass(frozen=True)
+class ContentPlan:
+    scopes: tuple[Scope, ...]
+    databases: tuple[DatabaseSpec, ...]
+    collections: tuple[CollectionSpec, ...]  # creation order
+    groups: tuple[GroupSpec, ...]
+    cards: tuple[CardSpec, ...]
+    dashboards: tuple[DashboardSpec, ...]
+    all_users: AllUsersDef
+    schema: str = "analytics"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def of_scope(self, scope: str) -> dict[str, list[Any]]:
+        return {
+            "databases": [d for d in self.databases if d.scope == scope],
+            "collections": [c for c in self.collections if c.scope == scope],
+            "groups": [g for g in self.groups if g.scope == scope],
+            "cards": [c for c in self.cards if c.scope == scope],
+            "dashboards": [d for d in self.dashboards if d.scope == scope],
+        }
+
+    def card(self, ref: Ref) -> CardSpec:
+        for c in self.cards:
+            if c.ref == ref:
+                return c
+        raise KeyError(ref)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TenantInput:
+    """What rendering needs of a tenant (components.config.Tenant satisfies it)."""
+
+    slug: str
+    white_label_id: int
+    title: str
+    role_name: str
+    state_codes: tuple[str, ...]
+
+
+def scopes_for(defs: Definitions, tenants: Sequence[Any], *, bigquery: bool) -> list[Scope]:
+    """The global scope, then one scope per tenant (stack order) with its features."""
+    base = {k for k, v in defs.features.defaults.items() if v}
+    all_codes = tuple(dict.fromkeys(c for t in tenants for c in t.state_codes))
+    glob = set(defs.features.defaults)
+    if bigquery:
+        glob.add("bigquery")
+        if all_codes:
+            glob.add("ga")
+    scopes = [Scope(GLOBAL, "global", "Global", state_codes=all_codes, features=frozenset(glob))]
+    for t in tenants:
+        if t.slug == GLOBAL:
+            raise DefinitionError(f"tenant slug {GLOBAL!r} is reserved for the global content")
+        feats = set(base)
+        for feat, on in defs.features.overrides.get(t.slug, {}).items():
+            (feats.add if on else feats.discard)(feat)
+        if bigquery:
+            feats.add("bigquery")
+            if t.state_codes:
+                feats.add("ga")
+        scopes.append(
+            Scope(
+                t.slug, "tenant", t.title, slug=t.slug, white_label_id=t.white_label_id,
+                role_name=t.role_name, state_codes=tuple(t.state_codes), features=frozenset(feats),
+            )
+        )  # fmt: skip
+    return scopes
+
+
+def _requires_ok(requires: Iterable[str], scope: Scope) -> bool:
+    return all(r in scope.features for r in requires)
+
+
+def tag_id(name: str) -> str:
+    return str(uuid.uuid5(TAG_NAMESPACE, name))
+
+
+def render_sql(
+    text: str,
+    *,
+    engine: str,
+    schema: str,
+    params: Mapping[str, ParameterDef],
+    available: Iterable[str],
+    filter_table: str,
+    window_days: int | None = None,
+    bq_dataset: str | None = None,
+    state_codes: Sequence[str] = (),
+    state_column: str = "state_code",
+) -> str:
+    """SQL as Metabase should store it for one scope (see module docstring)."""
+    available = set(available)
+    sql = text
+    if engine == "postgres":
+        sql = PG_SCHEMA_RE.sub(lambda m: f"{schema}.{m.group(1)}", sql)
+        table = f"{schema}.{filter_table}"
+
+        def slot(m: re.Match[str]) -> str:
+            name = m.group(1)
+            bound = [p for p in params.values() if p.slot == name]
+            if window_days and name == "date":
+                column = bound[0].column if bound else "submission_date"
+                return f"AND {table}.{column} > CURRENT_DATE - {int(window_days)}"
+            return " ".join(
+                f"[[AND {table}.{p.column} {p.operator} {{{{{p.id}}}}}]]" for p in bound
+            )
+
+        sql = SLOT_RE.sub(slot, sql)
+    else:
+        if not bq_dataset:
+            raise DefinitionError("BigQuery card rendered without a project.dataset")
+        sql = BQ_TABLE_RE.sub(lambda m: f"`{bq_dataset}.{m.group(1)}`", sql)
+        codes = ", ".join("'" + c.replace("'", "''") + "'" for c in state_codes)
+        sql = sql.replace("__STATE_FILTER__", f"{state_column} IN ({codes})" if codes else "FALSE")
+
+    def optional(m: re.Match[str]) -> str:
+        names = set(VARIABLE_RE.findall(m.group(1)))
+        return m.group(0) if names and names <= available else ""
+
+    sql = OPTIONAL_CLAUSE_RE.sub(optional, sql)
+    sql = re.sub(r"[ \t]+\n", "\n", sql)
+    return re.sub(r"\n[ \t]*\n(?=[ \t]*(GROUP|ORDER|SELECT|FROM|\)))", "\n", sql).strip() + "\n"
+
+
+def template_tags(sql: str, params: Mapping[str, ParameterDef]) -> dict[str, dict[str, Any]]:
+    tags: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(VARIABLE_RE.findall(sql)):
+        p = params.get(name)
+        if p is None:
+            raise DefinitionError(f"rendered SQL uses {{{{{name}}}}}, which is not a parameter")
+        tags[name] = {
+            "id": tag_id(name),
+            "name": name,
+            "display-name": p.name,
+            "type": p.tag_type,
+            "required": False,
+        }
+    return tags
+
+
+def _viz(card: CardDef) -> dict[str, Any]:
+    viz = dict(card.visualization_settings)
+    settings: dict[str, Any] = dict(viz.get("column_settings") or {})
+    for col in card.percent:
+        settings[f'["name","{col}"]'] = {"number_style": "percent", "decimals": 1}
+    for col in card.currency:
+        settings[f'["name","{col}"]'] = {
+            "number_style": "currency",
+            "currency": "USD",
+            "decimals": 0,
+        }
+    if settings:
+        viz["column_settings"] = settings
+    return viz
+
+
+def layout_tab(
+    tab: TabDef, scope: Scope, where: str, card_requires: Mapping[str, Sequence[str]]
+) -> list[tuple[ItemDef, int, int, int, int]]:
+    """(item, row, col, size_x, size_y) for the items of `tab` the scope keeps.
+
+    Items whose own or card's `requires` the scope lacks are dropped and the row re-flows.
+    """
+    placed = []
+    y = 0
+    for r, row in enumerate(tab.rows):
+        items = [i for i in row.items if _requires_ok(i.requires, scope)]
+        items = [
+            i for i in items
+            if i.card is None or _requires_ok(card_requires.get(i.card, ()), scope)
+        ]  # fmt: skip
+        if not items:
+            continue
+        fixed = sum(i.width for i in items if i.width)
+        auto = [i for i in items if not i.width]
+        free = GRID_COLUMNS - fixed
+        if free < len(auto) or (not auto and free < 0):
+            raise DefinitionError(
+                f"{where}: tabs.{tab.key}.rows.{r}: items need {fixed} fixed columns plus "
+                f"{len(auto)} auto item(s) on a {GRID_COLUMNS}-column grid; reduce the widths"
+            )
+        share, extra = divmod(free, len(auto)) if auto else (0, 0)
+        x = 0
+        for item in items:
+            if item.width:
+                w = item.width
+            else:
+                w = share + (1 if extra > 0 else 0)
+                extra -= 1 if extra > 0 else 0
+            placed.append((item, y, x, w, row.height))
+            x += w
+        y += row.height
+    return placed
+
+
+def render(
+    defs: Definitions,
+    tenants: Sequence[Any],
+    *,
+    schema: str = "analytics",
+    bigquery: bool = False,
+    bq_dataset: str | None = None,
+) -> ContentPlan:
+    """Everything Metabase should hold for these tenants (global scope first)."""
+    card_requires = {k: tuple(c.requires) for k, c in defs.cards.cards.items()}
+    if bigquery and not bq_dataset:
+        raise DefinitionError("BigQuery content needs bq_dataset ('project.dataset')")
+    scopes = scopes_for(defs, tenants, bigquery=bigquery)
+    params = defs.parameter_by_id
+    databases: list[DatabaseSpec] = []
+    collections: list[CollectionSpec] = []
+    groups: list[GroupSpec] = []
+    dashboards: list[DashboardSpec] = []
+    cards: dict[Ref, CardSpec] = {}
+
+    def db_spec(scope: Scope, d: DatabaseDef) -> DatabaseSpec:
+        tables = tuple(
+            f"{schema}.{t}" if d.engine == "postgres" and "." not in t else t
+            for t in d.required_tables
+        )
+        return DatabaseSpec(scope.key, d.key, scope.fmt(d.name), d.engine, d.credential, tables)
+
+    for scope in scopes:
+        for d in defs.databases.databases:
+            if d.scope == scope.kind and _requires_ok(d.requires, scope):
+                databases.append(db_spec(scope, d))
+        for c in defs.access.collections:
+            if c.scope == scope.kind:
+                collections.append(
+                    CollectionSpec(scope.key, c.key, scope.fmt(c.name), scope.fmt(c.description))
+                )
+    managed_dbs = tuple(d.ref for d in databases)
+    all_collections = tuple(c.ref for c in collections)
+    for scope in scopes:
+        own_dbs = tuple(d.ref for d in databases if d.scope == scope.key)
+        own_colls = tuple(c.ref for c in collections if c.scope == scope.key)
+        for g in defs.access.groups:
+            if g.scope != scope.kind:
+                continue
+            groups.append(
+                GroupSpec(
+                    scope.key, g.key, scope.fmt(g.name), g.collection_access,
+                    all_collections if g.collections == "all" else own_colls,
+                    g.create_queries,
+                    managed_dbs if g.databases == "all" else own_dbs,
+                )
+            )  # fmt: skip
+
+    db_by_engine: dict[tuple[str, str], Ref] = {}
+    for d in databases:
+        db_by_engine[(d.scope, d.engine)] = d.ref
+
+    def database_for(scope: Scope, engine: str, where: str) -> Ref:
+        ref = db_by_engine.get((scope.key, engine)) or db_by_engine.get((GLOBAL, engine))
+        if ref is None:
+            raise DefinitionError(f"{where}: no {engine} database for scope {scope.key!r}")
+        return ref
+
+    for scope in scopes:
+        scope_dashes = [(f, d) for f, d in defs.dashboards.items() if d.scope == scope.kind]
+        available = {pid for _f, d in scope_dashes for pid in d.parameters}
+
+        def card_for(key: str, where: str, scope: Scope = scope, available=available) -> Ref:
+            ref = (scope.key, key)
+            if ref in cards:
+                return ref
+            card = defs.cards.cards[key]
+            engine = card.engine
+            sql = render_sql(
+                defs.sql[card.sql], engine=engine, schema=schema, params=params,
+                available=available, filter_table=defs.parameters.filter_table,
+                window_days=card.window_days, bq_dataset=bq_dataset,
+                state_codes=scope.state_codes, state_column=card.state_column,
+            )  # fmt: skip
+            coll = next((c.ref for c in collections if c.scope == scope.key), None)
+            if coll is None:
+                raise DefinitionError(f"{where}: scope {scope.key!r} has no collection")
+            cards[ref] = CardSpec(
+                scope=scope.key, key=key, name=card.name, description=card.description,
+                display=card.display, sql=sql, template_tags=template_tags(sql, params),
+                visualization_settings=_viz(card), database=database_for(scope, engine, where),
+                collection=coll, source=card.sql,
+            )  # fmt: skip
+            return ref
+
+        for fname, dash in scope_dashes:
+            where = f"content/dashboards/{fname}"
+            tabs = [t for t in dash.tabs if _requires_ok(t.requires, scope)]
+            dashcards: list[DashcardSpec] = []
+            for tab in tabs:
+                texts = 0
+                for item, y, x, w, h in layout_tab(tab, scope, where, card_requires):
+                    if item.card:
+                        ref = card_for(item.card, where)
+                        spec = cards[ref]
+                        mappings = tuple(
+                            (pid, pid) for pid in dash.parameters if pid in spec.template_tags
+                        )
+                        dashcards.append(
+                            DashcardSpec(f"{tab.key}:{item.card}", tab.key, y, x, w, h,
+                                         card=ref, mappings=mappings)
+                        )  # fmt: skip
+                    else:
+                        texts += 1
+                        dashcards.append(
+                            DashcardSpec(f"{tab.key}:text{texts}", tab.key, y, x, w, h,
+                                         text=item.text)
+                        )  # fmt: skip
+            pspecs = []
+            for pid in dash.parameters:
+                p = params[pid]
+                values_ref = card_for(p.values_card, where) if p.values_card else None
+                pspecs.append(ParameterSpec(p.id, p.name, p.type, values_ref, p.values_column))
+            coll_ref = (scope.key, dash.collection)
+            dashboards.append(
+                DashboardSpec(
+                    scope=scope.key, key=dash.key, name=scope.fmt(dash.name),
+                    description=scope.fmt(dash.description), collection=coll_ref,
+                    collection_position=dash.collection_position,
+                    tabs=tuple((t.key, t.name) for t in tabs), parameters=tuple(pspecs),
+                    dashcards=tuple(dashcards),
+                )
+            )  # fmt: skip
+
+    return ContentPlan(
+        scopes=tuple(scopes),
+        databases=tuple(databases),
+        collections=tuple(collections),
+        groups=tuple(groups),
+        cards=tuple(cards.values()),
+        dashboards=tuple(dashboards),
+        all_users=defs.access.all_users,
+        schema=schema,
+        extra={"bq_dataset": bq_dataset} if bigquery else {},
+    )
+
+
+def render_for_config(
+    cfg: Any, defs: Definitions | None = None, *, bigquery: bool | None = None
+) -> ContentPlan:
+    """Render for a `components.config.StackConfig` (BigQuery per cfg unless overridden)."""
+    defs = defs or load_definitions()
+    bq = cfg.gcp.bigquery_enabled if bigquery is None else bigquery
+    return render(
+        defs,
+        cfg.tenants,
+        schema=cfg.database.schema_name,
+        bigquery=bq,
+        bq_dataset=f"{cfg.gcp.project}.{cfg.gcp.analytics_dataset}" if bq else None,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Metabase payload helpers (plain dicts; ids supplied by the caller)
+# --------------------------------------------------------------------------------------------
+def text_visualization(text: str) -> dict[str, Any]:
+    return {
+        "virtual_card": {
+            "name": None,
+            "display": "text",
+            "visualization_settings": {},
+            "dataset_query": {},
+            "archived": False,
+        },
+        "text": text,
+    }
+
+
+def parameter_payload(p: ParameterSpec, values_card_id: Any = None) -> dict[str, Any]:
+    """A dashboard parameter as Metabase stores it (`values_card_id` for dropdown values)."""
+    section = p.type.split("/", 1)[0]
+    body: dict[str, Any] = {
+        "id": p.id,
+        "name": p.name,
+        "slug": p.id,
+        "type": p.type,
+        "sectionId": "date" if section == "date" else section,
+    }
+    if p.values_card is not None:
+        body["values_source_type"] = "card"
+        body["values_source_config"] = {
+            "card_id": values_card_id,
+            "value_field": ["field", p.values_column, {"base-type": "type/Text"}],
+        }
+    return body

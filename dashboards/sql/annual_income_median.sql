@@ -1,0 +1,6 @@
+-- Annual Income (Median): monthly income of the household x 12.
+SELECT
+    round((percentile_cont(0.5) WITHIN GROUP (ORDER BY monthly_income * 12))::numeric, 0)
+        AS "Annual Income (Median)"
+FROM analytics.mart_screener_data
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]

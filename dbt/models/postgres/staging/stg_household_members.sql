@@ -1,0 +1,22 @@
+select
+    id,
+    screen_id,
+    frontend_id,
+    relationship,
+    age,
+    birth_year_month,
+    student,
+    student_full_time,
+    pregnant,
+    unemployed,
+    worked_in_last_18_mos,
+    visually_impaired,
+    disabled,
+    long_term_disability,
+    veteran,
+    medicaid,
+    disability_medicaid,
+    has_income,
+    has_expenses,
+    is_care_worker
+from {{ source('django_apps', 'screener_householdmember') }}

@@ -1,0 +1,1015 @@
+"""An in-process Metabase v0.56 API double served over real HTTP on 127.0.0.1.
+
+Follows /work/shared/reference/metabase-api.md: session auth and expiry, first-run setup, health
+while initializing, strict validation (400 with ``errors``), secret redaction and details merging,
+sync that completes after a delay, collection archiving (no DELETE), cards with client-chosen
+``entity_id``, dashboards whose ``PUT`` replaces tabs/dashcards by id (negative ids create),
+unstable
+dashcard order, permission graphs with revisions (409 when stale). Faults can be injected: 502
+before or after processing, and dropped connections after processing (a lost response).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import random
+import re
+import secrets
+import socket
+import string
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+REDACTED = "**MetabasePass**"
+SECRET_DETAIL_KEYS = ("password", "service-account-json")
+TRASH_ID = 13
+NANO = string.ascii_letters + string.digits + "_-"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: Any):
+        self.status = status
+        self.body = body
+
+
+def bad(field_name: str, message: str) -> ApiError:
+    return ApiError(
+        400, {"errors": {field_name: message}, "specific-errors": {field_name: [message]}}
+    )
+
+
+def nanoid() -> str:
+    return "".join(secrets.choice(NANO) for _ in range(21))
+
+
+@dataclass
+class Faults:
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ("502-before", "502-after", "drop-after")
+    seed: int = 1
+    rng: random.Random = field(default_factory=random.Random)
+    injected: Counter = field(default_factory=Counter)
+    #: one-shot faults: (method, path prefix, kind), each fired by the first matching request
+    once: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def pick(self, method: str, path: str) -> str | None:
+        for i, (m, prefix, kind) in enumerate(self.once):
+            if m == method and path.startswith(prefix):
+                del self.once[i]
+                self.injected[kind] += 1
+                return kind
+        if self.rate <= 0 or self.rng.random() >= self.rate:
+            return None
+        kind = self.rng.choice(self.kinds)
+        self.injected[kind] += 1
+        return kind
+
+
+class MetabaseDouble:
+    """State + routing. ``start()`` serves it; ``url`` is the base URL."""
+
+    def __init__(self, *, sync_delay: float = 0.2, boot_delay: float = 0.0) -> None:
+        self.lock = threading.RLock()
+        self.sync_delay = sync_delay
+        self.booted_at = time.monotonic() + boot_delay
+        self.setup_token = secrets.token_hex(16)
+        self.users: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, str] = {}
+        self.api_keys: dict[str, str] = {}
+        self.ids = itertools.count(100)
+        self.collections: dict[int, dict[str, Any]] = {}
+        self.cards: dict[int, dict[str, Any]] = {}
+        self.dashboards: dict[int, dict[str, Any]] = {}
+        self.databases: dict[int, dict[str, Any]] = {}
+        self.groups: dict[int, dict[str, Any]] = {
+            1: {"id": 1, "name": "All Users"},
+            2: {"id": 2, "name": "Administrators"},
+        }
+        self.data_graph: dict[str, dict[str, Any]] = {}
+        self.collection_graph: dict[str, dict[str, Any]] = {
+            "1": {"root": "write"},
+            "2": {"root": "write"},
+        }
+        self.data_revision = 1
+        self.collection_revision = 1
+        #: tables each database would show after a sync, keyed by database name ("*" = default)
+        self.warehouse: dict[str, list[str]] = {"*": ["analytics.mart_screener_data"]}
+        self.faults = Faults()
+        self.requests: list[tuple[str, str]] = []
+        self.stats: Counter = Counter()
+        self.rng = random.Random(7)
+        self._seed_sample_database()
+        self.server: ThreadingHTTPServer | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> MetabaseDouble:
+        double = self
+
+        class Handler(_Handler):
+            state = double
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    # ------------------------------------------------------------------ helpers for tests
+    def setup_admin(self, email: str, password: str) -> None:
+        with self.lock:
+            self.users[email] = {
+                "id": 1,
+                "email": email,
+                "password": password,
+                "is_superuser": True,
+            }
+
+    def expire_sessions(self) -> None:
+        with self.lock:
+            self.sessions.clear()
+
+    def count(self, method: str | None = None, prefix: str = "") -> int:
+        return sum(
+            1 for m, p in self.requests if (method is None or m == method) and p.startswith(prefix)
+        )
+
+    def reset_counts(self) -> None:
+        self.requests.clear()
+        self.stats.clear()
+
+    def _seed_sample_database(self) -> None:
+        self.databases[1] = {
+            "id": 1,
+            "name": "Sample Database",
+            "engine": "h2",
+            "details": {"db": "sample"},
+            "initial_sync_status": "complete",
+            "tables": ["PUBLIC.ORDERS", "PUBLIC.PEOPLE"],
+            "sync_until": 0.0,
+            "sync_tables": [],
+            "is_sample": True,
+        }
+        self._grant_defaults(1)
+
+    def _grant_defaults(self, db_id: int) -> None:
+        for gid in self.groups:
+            self.data_graph.setdefault(str(gid), {})[str(db_id)] = self._default_data_perm(gid)
+
+    @staticmethod
+    def _default_data_perm(gid: int) -> dict[str, Any]:
+        level = "query-builder-and-native" if gid in (1, 2) else "no"
+        return {
+            "view-data": "unrestricted",
+            "create-queries": level,
+            "download": {"schemas": "full"},
+        }
+
+    # ------------------------------------------------------------------ dispatch
+    def handle(
+        self, method: str, raw_path: str, body: Any, headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        parts = urlsplit(raw_path)
+        path, query = parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if not path.startswith("/api/"):
+            return 200, "<!doctype html><html><body>Metabase</body></html>"
+        route = path[len("/api/") :].rstrip("/")
+        if route == "health":
+            if time.monotonic() < self.booted_at:
+                return 503, {"status": "initializing", "progress": 0.4}
+            return 200, {"status": "ok"}
+        if time.monotonic() < self.booted_at:
+            return 503, "Metabase is still initializing. Please sit tight..."
+        with self.lock:
+            try:
+                return self._route(method, route, query, body, headers)
+            except ApiError as exc:
+                return exc.status, exc.body
+
+    def _user(self, headers: dict[str, str]) -> dict[str, Any]:
+        key = headers.get("x-api-key")
+        if key and key in self.api_keys:
+            return self.users[self.api_keys[key]]
+        sid = headers.get("x-metabase-session")
+        if not sid or sid not in self.sessions:
+            raise ApiError(401, "Unauthenticated")
+        return self.users[self.sessions[sid]]
+
+    def _route(
+        self, method: str, route: str, q: dict[str, str], body: Any, headers: dict[str, str]
+    ) -> tuple[int, Any]:
+        seg = route.split("/")
+        if route == "session/properties" and method == "GET":
+            setup = bool(self.users)
+            return 200, {
+                "has-user-setup": setup,
+                "setup-token": None if setup else self.setup_token,
+                "version": {"tag": "v0.56.19"},
+            }
+        if route == "setup" and method == "POST":
+            return self._setup(body)
+        if route == "session" and method == "POST":
+            return self._login(body)
+        if route == "session" and method == "DELETE":
+            self.sessions.pop(headers.get("x-metabase-session", ""), None)
+            return 204, None
+        user = self._user(headers)
+        if not user.get("is_superuser"):
+            raise ApiError(403, "You don't have permissions to do that.")
+        if route == "user/current":
+            return 200, {k: v for k, v in user.items() if k != "password"}
+        handler = getattr(self, f"_r_{seg[0].replace('-', '_')}", None)
+        if handler is None:
+            raise ApiError(404, "API endpoint does not exist.")
+        return handler(method, seg[1:], q, body)
+
+    # ------------------------------------------------------------------ auth
+    def _setup(self, body: Any) -> tuple[int, Any]:
+        if self.users:
+            raise ApiError(
+                403,
+                "The /api/setup route can only be used to create the first user, "
+                "however a user currently exists.",
+            )
+        if not isinstance(body, dict) or body.get("token") != self.setup_token:
+            raise bad("token", "Token does not match the setup token.")
+        u = body.get("user") or {}
+        if not u.get("email") or "@" not in u["email"]:
+            raise bad("email", "value must be a valid email address.")
+        pw = u.get("password") or ""
+        if len(pw) < 6 or pw.lower() in ("password", "metabase", "12345678"):
+            raise bad("password", "password is too common.")
+        self.setup_admin(u["email"], pw)
+        sid = secrets.token_hex(16)
+        self.sessions[sid] = u["email"]
+        return 200, {"id": sid}
+
+    def _login(self, body: Any) -> tuple[int, Any]:
+        body = body or {}
+        user = self.users.get(body.get("username"))
+        if user is None or user["password"] != body.get("password"):
+            raise ApiError(401, {"errors": {"password": "did not match stored password"}})
+        sid = secrets.token_hex(16)
+        self.sessions[sid] = user["email"]
+        return 200, {"id": sid}
+
+    # ------------------------------------------------------------------ databases
+    def _db_view(self, db: dict[str, Any], tables: bool = False) -> dict[str, Any]:
+        self._advance_sync(db)
+        details = {
+            k: (REDACTED if k in SECRET_DETAIL_KEYS else v) for k, v in db["details"].items()
+        }
+        view = {
+            "id": db["id"],
+            "name": db["name"],
+            "engine": db["engine"],
+            "details": details,
+            "initial_sync_status": db["initial_sync_status"],
+            "is_sample": db.get("is_sample", False),
+        }
+        if tables:
+            view["tables"] = [
+                {
+                    "id": 1000 + i,
+                    "db_id": db["id"],
+                    "schema": t.split(".")[0] if "." in t else None,
+                    "name": t.split(".")[-1],
+                    "active": True,
+                    "initial_sync_status": "complete",
+                }
+                for i, t in enumerate(db["tables"])
+            ]
+        return view
+
+    def _advance_sync(self, db: dict[str, Any]) -> None:
+        if db["sync_until"] and time.monotonic() >= db["sync_until"]:
+            db["tables"] = list(db["sync_tables"])
+            db["initial_sync_status"] = "complete"
+            db["sync_until"] = 0.0
+
+    def _start_sync(self, db: dict[str, Any]) -> None:
+        tables = self.warehouse.get(db["name"], self.warehouse.get("*", []))
+        db["sync_tables"] = list(tables)
+        db["sync_until"] = time.monotonic() + self.sync_delay
+        self.stats["syncs"] += 1
+
+    def _test_connection(self, engine: str, details: dict[str, Any]) -> None:
+        if engine == "postgres":
+            for key in ("host", "port", "dbname", "user"):
+                if details.get(key) in (None, ""):
+                    raise ApiError(
+                        400, {"message": f"missing {key}", "errors": {key: "value is required"}}
+                    )
+            if not details.get("password"):
+                raise ApiError(
+                    400,
+                    {
+                        "message": "password authentication failed",
+                        "errors": {"password": "check your password"},
+                    },
+                )
+            if str(details["host"]).endswith(".invalid"):
+                raise ApiError(
+                    400,
+                    {
+                        "message": "Couldn't connect to host",
+                        "errors": {"host": "check your host settings"},
+                    },
+                )
+        elif engine == "bigquery-cloud-sdk":
+            try:
+                sa = json.loads(details.get("service-account-json") or "")
+            except ValueError:
+                raise bad("service-account-json", "invalid service account JSON") from None
+            if "private_key" not in sa or not details.get("project-id"):
+                raise bad("service-account-json", "invalid service account JSON")
+        else:
+            raise bad("engine", "value must be a valid database engine.")
+
+    def _r_database(
+        self, method: str, seg: list[str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        if not seg:
+            if method == "GET":
+                data = [self._db_view(db) for db in self.databases.values()]
+                return 200, {"data": data, "total": len(data)}
+            if method == "POST":
+                return self._db_create(body)
+            raise ApiError(404, "API endpoint does not exist.")
+        db = self.databases.get(int(seg[0])) if seg[0].isdigit() else None
+        if db is None:
+            raise ApiError(404, "Not found.")
+        if len(seg) == 2 and seg[1] == "sync_schema" and method == "POST":
+            self._start_sync(db)
+            return 200, {"status": "ok"}
+        if len(seg) == 2 and seg[1] == "metadata" and method == "GET":
+            return 200, self._db_view(db, tables=True)
+        if method == "GET":
+            return 200, self._db_view(db, tables=q.get("include") == "tables")
+        if method == "PUT":
+            body = body or {}
+            if "details" in body:
+                merged = dict(db["details"])
+                for k, v in (body["details"] or {}).items():
+                    if v != REDACTED:
+                        merged[k] = v
+                if merged.get("ssl") is not True and db["engine"] == "postgres":
+                    merged["ssl"] = True
+                self._test_connection(db["engine"], merged)
+                db["details"] = merged
+            if "name" in body:
+                if not body["name"]:
+                    raise bad("name", "value must be a non-blank string.")
+                db["name"] = body["name"]
+            self.stats["database_updates"] += 1
+            return 200, self._db_view(db)
+        if method == "DELETE":
+            del self.databases[db["id"]]
+            for g in self.data_graph.values():
+                g.pop(str(db["id"]), None)
+            self.cards = {
+                k: c
+                for k, c in self.cards.items()
+                if c["dataset_query"].get("database") != db["id"]
+            }
+            return 204, None
+        raise ApiError(404, "API endpoint does not exist.")
+
+    def _db_create(self, body: Any) -> tuple[int, Any]:
+        body = body or {}
+        for key in ("name", "engine"):
+            if not body.get(key):
+                raise bad(key, "value must be a non-blank string.")
+        if not isinstance(body.get("details"), dict):
+            raise bad("details", "value must be a map.")
+        details = dict(body["details"])
+        self._test_connection(body["engine"], details)
+        if body["engine"] == "postgres" and details.get("ssl") is not True:
+            details["ssl"] = True  # Metabase tried SSL and kept it
+        db_id = next(self.ids)
+        db = {
+            "id": db_id,
+            "name": body["name"],
+            "engine": body["engine"],
+            "details": details,
+            "initial_sync_status": "incomplete",
+            "tables": [],
+            "sync_until": 0.0,
+            "sync_tables": [],
+        }
+        self.databases[db_id] = db
+        self._start_sync(db)
+        self._grant_defaults(db_id)
+        self.data_revision += 1
+        self.stats["databases_created"] += 1
+        return 200, self._db_view(db)
+
+    # ------------------------------------------------------------------ collections
+    def _coll_view(self, c: dict[str, Any], detail: bool = True) -> dict[str, Any]:
+        view = {k: c[k] for k in ("id", "name", "description", "location", "entity_id", "archived")}
+        view["personal_owner_id"] = None
+        if detail:
+            view["parent_id"] = TRASH_ID if c["archived"] else _parent(c["location"])
+            view["can_write"] = True
+        return view
+
+    def _r_collection(
+        self, method: str, seg: list[str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        if seg and seg[0] == "graph":
+            return self._graph("collection", method, body)
+        if not seg:
+            if method == "GET":
+                archived = q.get("archived") == "true"
+                data = [{"id": "root", "name": "Our analytics", "location": None}] + [
+                    self._coll_view(c, detail=False)
+                    for c in self.collections.values()
+                    if c["archived"] == archived
+                ]
+                return 200, data
+            if method == "POST":
+                return self._coll_create(body)
+        if len(seg) == 2 and seg[1] == "items" and method == "GET":
+            parent = None if seg[0] == "root" else int(seg[0])
+            if parent is not None and parent not in self.collections:
+                raise ApiError(404, "Not found.")
+            models = (q.get("models") or "card,dashboard,collection").split(",")
+            data = []
+            if "dashboard" in models:
+                data += [
+                    {"id": d["id"], "name": d["name"], "model": "dashboard"}
+                    for d in self.dashboards.values()
+                    if d["collection_id"] == parent and not d["archived"]
+                ]
+            if "card" in models:
+                data += [
+                    {"id": c["id"], "name": c["name"], "model": "card"}
+                    for c in self.cards.values()
+                    if c["collection_id"] == parent and not c["archived"]
+                ]
+            return 200, {"data": data, "total": len(data), "models": models}
+        coll = self._coll(seg[0])
+        if method == "GET":
+            return 200, self._coll_view(coll)
+        if method == "PUT":
+            body = body or {}
+            if "name" in body and not body["name"]:
+                raise bad("name", "value must be a non-blank string.")
+            if (
+                "description" in body
+                and body["description"] is not None
+                and not str(body["description"]).strip()
+            ):
+                raise bad("description", "value must be a non-blank string.")
+            for k in ("name", "description"):
+                if k in body:
+                    coll[k] = body[k]
+            if "parent_id" in body:
+                coll["location"] = self._location_for(body["parent_id"])
+            if "archived" in body:
+                coll["archived"] = bool(body["archived"])
+            self.stats["collection_updates"] += 1
+            return 200, self._coll_view(coll)
+        raise ApiError(404, "API endpoint does not exist.")
+
+    def _coll(self, ident: str) -> dict[str, Any]:
+        if ident.isdigit() and int(ident) in self.collections:
+            return self.collections[int(ident)]
+        for c in self.collections.values():
+            if c["entity_id"] == ident:
+                return c
+        raise ApiError(404, "Not found.")
+
+    def _location_for(self, parent_id: Any) -> str:
+        if parent_id is None:
+            return "/"
+        if not isinstance(parent_id, int) or parent_id not in self.collections:
+            raise bad("parent_id", "collection does not exist")
+        return self.collections[parent_id]["location"] + f"{parent_id}/"
+
+    def _coll_create(self, body: Any) -> tuple[int, Any]:
+        body = body or {}
+        if not isinstance(body.get("name"), str) or not body["name"].strip():
+            raise bad("name", "value must be a non-blank string.")
+        if (
+            "description" in body
+            and body["description"] is not None
+            and not str(body["description"]).strip()
+        ):
+            raise bad("description", "value must be a non-blank string.")
+        cid = next(self.ids)
+        coll = {
+            "id": cid,
+            "name": body["name"],
+            "description": body.get("description"),
+            "location": self._location_for(body.get("parent_id")),
+            "entity_id": nanoid(),
+            "archived": False,
+        }
+        self.collections[cid] = coll
+        self.collection_revision += 1
+        self.stats["collections_created"] += 1
+        view = self._coll_view(coll)
+        view.pop("parent_id")  # the POST answer has location but no parent_id
+        return 200, view
+
+    # ------------------------------------------------------------------ cards
+    def _normalize_query(self, dq: Any) -> dict[str, Any]:
+        if not isinstance(dq, dict) or not isinstance(dq.get("database"), int):
+            raise bad("dataset_query", "value must be a map with a database id")
+        if dq["database"] not in self.databases:
+            raise bad("dataset_query", "database does not exist")
+        dq = copy.deepcopy(dq)
+        if dq.get("type") == "native":
+            native = dq.get("native") or {}
+            if not isinstance(native.get("query"), str) or not native["query"].strip():
+                raise bad("dataset_query", "native query must be a non-blank string")
+            tags = native.get("template-tags") or {}
+            for name, tag in tags.items():
+                tag.setdefault("id", secrets.token_hex(8))
+                tag.setdefault("name", name)
+                tag.setdefault("display-name", name)
+            native["template-tags"] = tags
+            dq["native"] = native
+        elif dq.get("type") == "query":
+            if not isinstance(dq.get("query"), dict):
+                raise bad("dataset_query", "query must be a map")
+        else:
+            raise bad("dataset_query", "type must be native or query")
+        return dq
+
+    def _card_params(self, dq: dict[str, Any]) -> list[dict[str, Any]]:
+        tags = ((dq.get("native") or {}).get("template-tags")) or {}
+        return [
+            {
+                "id": t["id"],
+                "type": t.get("widget-type") or t.get("type"),
+                "name": t.get("display-name"),
+                "slug": name,
+                "target": ["variable", ["template-tag", name]],
+            }
+            for name, t in tags.items()
+        ]
+
+    def _card_view(self, card: dict[str, Any]) -> dict[str, Any]:
+        view = copy.deepcopy(card)
+        view.pop("home_collection_id", None)
+        view["database_id"] = card["dataset_query"]["database"]
+        view["query_type"] = card["dataset_query"]["type"]
+        view["result_metadata"] = []
+        view["can_write"] = True
+        return view
+
+    def _find_card(self, ident: str) -> dict[str, Any]:
+        if ident.isdigit() and int(ident) in self.cards:
+            return self.cards[int(ident)]
+        if len(ident) == 21:
+            for c in self.cards.values():
+                if c["entity_id"] == ident:
+                    return c
+        raise ApiError(404, "Not found.")
+
+    def _check_card_fields(self, body: dict[str, Any], partial: bool) -> None:
+        required = ("name", "dataset_query", "display", "visualization_settings")
+        for key in required:
+            if not partial and key not in body:
+                raise bad(key, "value is required")
+        if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+            raise bad("name", "value must be a non-blank string.")
+        if "display" in body and not isinstance(body["display"], str):
+            raise bad("display", "value must be a non-blank string.")
+        if "visualization_settings" in body and not isinstance(
+            body["visualization_settings"], dict
+        ):
+            raise bad("visualization_settings", "value must be a map.")
+        if "type" in body and body["type"] not in ("question", "model", "metric"):
+            raise bad("type", "value must be one of question, model, metric")
+        cid = body.get("collection_id")
+        if cid is not None and cid not in self.collections:
+            raise bad("collection_id", "collection does not exist")
+
+    def _r_card(self, method: str, seg: list[str], q: dict[str, str], body: Any) -> tuple[int, Any]:
+        if not seg and method == "POST":
+            body = body or {}
+            self._check_card_fields(body, partial=False)
+            entity_id = body.get("entity_id") or nanoid()
+            if any(c["entity_id"] == entity_id for c in self.cards.values()):
+                raise ApiError(
+                    500,
+                    {
+                        "message": "ERROR: duplicate key value violates unique constraint "
+                        '"report_card_entity_id_key"'
+                    },
+                )
+            dq = self._normalize_query(body["dataset_query"])
+            card_id = next(self.ids)
+            card = {
+                "id": card_id,
+                "entity_id": entity_id,
+                "name": body["name"],
+                "description": body.get("description"),
+                "collection_id": body.get("collection_id"),
+                "home_collection_id": body.get("collection_id"),
+                "dataset_query": dq,
+                "display": body["display"],
+                "visualization_settings": body["visualization_settings"],
+                "type": body.get("type", "question"),
+                "archived": False,
+                "parameters": body.get("parameters") or self._card_params(dq),
+            }
+            self.cards[card_id] = card
+            self.stats["cards_created"] += 1
+            return 200, self._card_view(card)
+        if not seg:
+            raise ApiError(404, "API endpoint does not exist.")
+        card = self._find_card(seg[0])
+        if method == "GET":
+            return 200, self._card_view(card)
+        if method == "PUT":
+            body = body or {}
+            self._check_card_fields(body, partial=True)
+            if "dataset_query" in body:
+                card["dataset_query"] = self._normalize_query(body["dataset_query"])
+                if "parameters" not in body:
+                    card["parameters"] = self._card_params(card["dataset_query"])
+            for key in (
+                "name",
+                "description",
+                "display",
+                "visualization_settings",
+                "type",
+                "parameters",
+            ):
+                if key in body:
+                    card[key] = body[key]
+            if "collection_id" in body:
+                card["home_collection_id"] = body["collection_id"]
+                card["collection_id"] = body["collection_id"]
+            if "archived" in body:
+                card["archived"] = bool(body["archived"])
+                card["collection_id"] = TRASH_ID if card["archived"] else card["home_collection_id"]
+            self.stats["card_updates"] += 1
+            return 200, self._card_view(card)
+        if method == "DELETE":
+            del self.cards[card["id"]]
+            for d in self.dashboards.values():
+                d["dashcards"] = [dc for dc in d["dashcards"] if dc["card_id"] != card["id"]]
+            return 204, None
+        raise ApiError(404, "API endpoint does not exist.")
+
+    # ------------------------------------------------------------------ dashboards
+    def _dash_view(self, d: dict[str, Any]) -> dict[str, Any]:
+        view = copy.deepcopy(d)
+        view["tabs"] = sorted(view["tabs"], key=lambda t: t["position"])
+        self.rng.shuffle(view["dashcards"])  # unstable order, as in Metabase
+        view["collection_id"] = TRASH_ID if d["archived"] else d["collection_id"]
+        return view
+
+    def _r_dashboard(
+        self, method: str, seg: list[str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        if not seg and method == "POST":
+            body = body or {}
+            if not isinstance(body.get("name"), str) or not body["name"].strip():
+                raise bad("name", "value must be a non-blank string.")
+            for forbidden in ("dashcards", "tabs"):
+                if forbidden in body:
+                    raise bad(forbidden, "cannot be set on create; PUT them afterwards")
+            cid = body.get("collection_id")
+            if cid is not None and cid not in self.collections:
+                raise bad("collection_id", "collection does not exist")
+            did = next(self.ids)
+            d = {
+                "id": did,
+                "entity_id": nanoid(),
+                "name": body["name"],
+                "description": body.get("description"),
+                "collection_id": cid,
+                "collection_position": body.get("collection_position"),
+                "parameters": body.get("parameters") or [],
+                "archived": False,
+                "width": "fixed",
+                "tabs": [],
+                "dashcards": [],
+            }
+            self.dashboards[did] = d
+            self.stats["dashboards_created"] += 1
+            return 200, self._dash_view(d)
+        if not seg:
+            raise ApiError(404, "API endpoint does not exist.")
+        d = self.dashboards.get(int(seg[0])) if seg[0].isdigit() else None
+        if d is None:
+            raise ApiError(404, "Not found.")
+        if method == "GET":
+            return 200, self._dash_view(d)
+        if method == "DELETE":
+            del self.dashboards[d["id"]]
+            return 204, None
+        if method == "PUT":
+            self._dash_update(d, body or {})
+            return 200, self._dash_view(d)
+        raise ApiError(404, "API endpoint does not exist.")
+
+    def _dash_update(self, d: dict[str, Any], body: dict[str, Any]) -> None:
+        if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+            raise bad("name", "value must be a non-blank string.")
+        if (
+            "collection_id" in body
+            and body["collection_id"] is not None
+            and body["collection_id"] not in self.collections
+        ):
+            raise bad("collection_id", "collection does not exist")
+        new_tabs, tab_map = d["tabs"], {t["id"]: t["id"] for t in d["tabs"]}
+        if "tabs" in body or "dashcards" in body:
+            new_tabs, tab_map = self._replace_tabs(
+                d, body.get("tabs", []) if "tabs" in body else []
+            )
+        if "dashcards" in body:
+            dashcards = self._replace_dashcards(d, body["dashcards"], new_tabs, tab_map)
+        else:
+            live_tabs = {t["id"] for t in new_tabs}
+            dashcards = [
+                dc for dc in d["dashcards"] if dc["dashboard_tab_id"] in live_tabs or not new_tabs
+            ]
+        for key in (
+            "name",
+            "description",
+            "collection_id",
+            "collection_position",
+            "parameters",
+            "width",
+        ):
+            if key in body:
+                d[key] = body[key]
+        if "archived" in body:
+            d["archived"] = bool(body["archived"])
+        removed_tabs = {t["id"] for t in d["tabs"]} - {t["id"] for t in new_tabs}
+        self.stats["tabs_deleted"] += len(removed_tabs)
+        d["tabs"], d["dashcards"] = new_tabs, dashcards
+        self.stats["dashboard_updates"] += 1
+
+    def _replace_tabs(
+        self, d: dict[str, Any], tabs: Any
+    ) -> tuple[list[dict[str, Any]], dict[int, int]]:
+        if not isinstance(tabs, list):
+            raise bad("tabs", "value must be a sequence")
+        existing = {t["id"]: t for t in d["tabs"]}
+        out, mapping = [], {}
+        for pos, tab in enumerate(tabs):
+            if (
+                not isinstance(tab, dict)
+                or not isinstance(tab.get("id"), int)
+                or not tab.get("name")
+            ):
+                raise bad("tabs", "each tab needs an integer id and a name")
+            if tab["id"] < 0:
+                tid = next(self.ids)
+                self.stats["tabs_created"] += 1
+                out.append(
+                    {
+                        "id": tid,
+                        "name": tab["name"],
+                        "position": pos,
+                        "entity_id": nanoid(),
+                        "dashboard_id": d["id"],
+                    }
+                )
+            elif tab["id"] in existing:
+                tid = tab["id"]
+                out.append({**existing[tid], "name": tab["name"], "position": pos})
+            else:
+                raise bad("tabs", f"tab {tab['id']} is not on this dashboard")
+            mapping[tab["id"]] = tid
+        return out, mapping
+
+    def _replace_dashcards(
+        self, d: dict[str, Any], dashcards: Any, tabs: list[dict[str, Any]], tab_map: dict[int, int]
+    ) -> list[dict[str, Any]]:
+        if not isinstance(dashcards, list):
+            raise bad("dashcards", "value must be a sequence")
+        existing = {dc["id"]: dc for dc in d["dashcards"]}
+        out = []
+        for dc in dashcards:
+            if not isinstance(dc, dict) or not isinstance(dc.get("id"), int):
+                raise bad("dashcards", "each dashcard needs an integer id")
+            for key, minimum in (("size_x", 1), ("size_y", 1), ("row", 0), ("col", 0)):
+                if not isinstance(dc.get(key), int) or dc[key] < minimum:
+                    raise bad("dashcards", f"{key} must be an integer >= {minimum}")
+            card_id = dc.get("card_id")
+            if card_id is not None:
+                card = self.cards.get(card_id)
+                if card is None or card["archived"]:
+                    raise bad("dashcards", f"card {card_id} does not exist or is archived")
+            elif not (dc.get("visualization_settings") or {}).get("virtual_card"):
+                raise bad(
+                    "dashcards",
+                    "a dashcard without card_id needs visualization_settings.virtual_card",
+                )
+            tab_id = dc.get("dashboard_tab_id")
+            if tabs:
+                if tab_id not in tab_map:
+                    raise bad(
+                        "dashcards",
+                        "with tabs, every dashcard needs a dashboard_tab_id of this dashboard",
+                    )
+                tab_id = tab_map[tab_id]
+            elif tab_id is not None:
+                raise bad("dashcards", f"dashboard_tab_id {tab_id} does not exist")
+            series = [s["id"] if isinstance(s, dict) else s for s in dc.get("series") or []]
+            fields = {
+                "card_id": card_id,
+                "dashboard_tab_id": tab_id,
+                "row": dc["row"],
+                "col": dc["col"],
+                "size_x": dc["size_x"],
+                "size_y": dc["size_y"],
+                "parameter_mappings": dc.get("parameter_mappings") or [],
+                "visualization_settings": dc.get("visualization_settings") or {},
+                "series": [
+                    {"id": s, "name": self.cards[s]["name"]} for s in series if s in self.cards
+                ],
+            }
+            if dc["id"] < 0:
+                did = next(self.ids)
+                self.stats["dashcards_created"] += 1
+                out.append({"id": did, "dashboard_id": d["id"], **fields})
+            elif dc["id"] in existing:
+                out.append({**existing[dc["id"]], **fields})
+            else:
+                raise bad("dashcards", f"dashcard {dc['id']} is not on this dashboard")
+        kept = {dc["id"] for dc in out}
+        self.stats["dashcards_deleted"] += len([i for i in existing if i not in kept])
+        return out
+
+    # ------------------------------------------------------------------ permissions
+    def _r_permissions(
+        self, method: str, seg: list[str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        if seg and seg[0] == "graph":
+            return self._graph("data", method, body)
+        if not seg or seg[0] != "group":
+            raise ApiError(404, "API endpoint does not exist.")
+        if len(seg) == 1:
+            if method == "GET":
+                return 200, [dict(g, member_count=0) for g in self.groups.values()]
+            if method == "POST":
+                name = (body or {}).get("name")
+                if not isinstance(name, str) or not name.strip():
+                    raise bad("name", "value must be a non-blank string.")
+                if any(g["name"] == name for g in self.groups.values()):
+                    raise ApiError(
+                        400, {"errors": {"name": "A group with that name already exists."}}
+                    )
+                gid = next(self.ids)
+                self.groups[gid] = {"id": gid, "name": name}
+                for db_id in self.databases:
+                    self.data_graph.setdefault(str(gid), {})[str(db_id)] = self._default_data_perm(
+                        gid
+                    )
+                self.collection_graph[str(gid)] = {"root": "none"}
+                self.stats["groups_created"] += 1
+                return 200, self.groups[gid]
+        group = self.groups.get(int(seg[1])) if seg[1].isdigit() else None
+        if group is None:
+            raise ApiError(404, "Not found.")
+        if method == "GET":
+            return 200, dict(group, members=[])
+        if method == "PUT":
+            if group["id"] in (1, 2):
+                raise ApiError(400, "You cannot edit or delete the magic permissions groups.")
+            group["name"] = (body or {}).get("name") or group["name"]
+            return 200, group
+        if method == "DELETE":
+            if group["id"] in (1, 2):
+                raise ApiError(400, "You cannot edit or delete the magic permissions groups.")
+            del self.groups[group["id"]]
+            self.data_graph.pop(str(group["id"]), None)
+            self.collection_graph.pop(str(group["id"]), None)
+            return 204, None
+        raise ApiError(404, "API endpoint does not exist.")
+
+    def _graph(self, kind: str, method: str, body: Any) -> tuple[int, Any]:
+        graph = self.data_graph if kind == "data" else self.collection_graph
+        rev_attr = f"{kind}_revision"
+        if method == "GET":
+            groups = copy.deepcopy(graph)
+            if kind == "collection":
+                for gid in groups:
+                    for cid in self.collections:
+                        groups[gid].setdefault(str(cid), "none")
+            return 200, {"revision": getattr(self, rev_attr), "groups": groups}
+        if method != "PUT":
+            raise ApiError(404, "API endpoint does not exist.")
+        body = body or {}
+        if body.get("revision") != getattr(self, rev_attr):
+            raise ApiError(
+                409,
+                "Looks like someone else edited the permissions and your data is out of date. "
+                "Please fetch new data and try again.",
+            )
+        for gid, objs in (body.get("groups") or {}).items():
+            if not gid.isdigit() or int(gid) not in self.groups:
+                raise bad("groups", f"group {gid} does not exist")
+            if int(gid) == 2:
+                raise ApiError(400, "You cannot edit permissions for the Administrators group.")
+            for obj, value in (objs or {}).items():
+                if value is None:
+                    raise bad("groups", f"permission for group {gid} / {obj} must not be nil")
+                if kind == "collection" and value not in ("read", "write", "none"):
+                    raise bad("groups", f"invalid collection permission {value!r}")
+                if kind == "data" and not isinstance(value, dict):
+                    raise bad("groups", f"invalid data permission {value!r}")
+                if kind == "data" and (not obj.isdigit() or int(obj) not in self.databases):
+                    raise bad("groups", f"database {obj} does not exist")
+                graph.setdefault(gid, {})[obj] = copy.deepcopy(value)
+        setattr(self, rev_attr, getattr(self, rev_attr) + 1)
+        self.stats[f"{kind}_graph_puts"] += 1
+        return 200, {"revision": getattr(self, rev_attr), "groups": copy.deepcopy(graph)}
+
+
+def _parent(location: str) -> int | None:
+    parts = [p for p in location.split("/") if p]
+    return int(parts[-1]) if parts else None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: MetabaseDouble
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms stalls
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        st = self.state
+        path = urlsplit(self.path).path
+        with st.lock:
+            st.requests.append((method, re.sub(r"\?.*", "", path)))
+            fault = None
+            if path.startswith("/api/") and path != "/api/health":
+                fault = st.faults.pick(method, path)
+        if fault == "502-before":
+            return self._send(502, "<html><body>502 Bad Gateway</body></html>", html=True)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return self._send(400, "Malformed JSON body")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        status, payload = st.handle(method, self.path, body, headers)
+        if fault == "502-after":
+            return self._send(502, "<html><body>502 Bad Gateway</body></html>", html=True)
+        if fault == "drop-after":
+            self.close_connection = True
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return None
+        html = isinstance(payload, str) and payload.lstrip().startswith("<")
+        return self._send(status, payload, html=html)
+
+    def _send(self, status: int, payload: Any, html: bool = False) -> None:
+        if payload is None:
+            data, ctype = b"", "application/json"
+        elif html:
+            data, ctype = payload.encode(), "text/html;charset=utf-8"
+        else:
+            data, ctype = json.dumps(payload).encode(), "application/json;charset=utf-8"
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")

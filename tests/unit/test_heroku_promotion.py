@@ -1,0 +1,386 @@
+"""PipelinePromotionProvider against a small fake Heroku Platform API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from pulumi.dynamic import ConfigureRequest
+from pulumi.dynamic.config import Config
+
+from components.heroku_promotion import HerokuApiError, PipelinePromotionProvider
+
+KEY = "test-api-key"
+PIPE, STAGING, PROD = "pipe-1", "app-staging", "app-prod"
+SOURCE_VERSION = "v0.56.19+abcdef012345"
+
+
+class FakeHeroku:
+    """Just enough of the Platform API for promotions; records every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.couplings = [
+            {"stage": "staging", "app": {"id": STAGING}},
+            {"stage": "production", "app": {"id": PROD}},
+        ]
+        self.releases = {STAGING: [{"id": "rel-7", "version": 7, "current": True}]}
+        self.builds = {
+            STAGING: [
+                {
+                    "id": "b-7",
+                    "release": {"id": "rel-7"},
+                    "source_blob": {"version": SOURCE_VERSION},
+                }
+            ]
+        }
+        self.pending_polls = 0  # target answers "pending" this many times first
+        self.target_outcome = ("succeeded", None)
+        self.fail_next: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
+        self.post_error: tuple[int, dict] | None = None
+        self.promotions: dict[str, dict] = {}
+
+    def answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+        self.requests.append((method, path, headers, body))
+        if headers.get("Authorization") != f"Bearer {KEY}" or "version=3" not in headers.get(
+            "Accept", ""
+        ):
+            return 401, {"id": "unauthorized", "message": "Invalid credentials provided."}
+        queued = self.fail_next.get((method, path))
+        if queued:
+            return queued.pop(0), {"id": "server_error", "message": "try again"}
+        parts = path.strip("/").split("/")
+        if method == "GET" and parts[0] == "pipelines" and parts[2] == "pipeline-couplings":
+            return 200, self.couplings
+        if method == "GET" and parts[0] == "apps" and parts[2] == "releases":
+            return 200, self.releases.get(parts[1], [])
+        if method == "GET" and parts[0] == "apps" and parts[2] == "builds":
+            return 200, self.builds.get(parts[1], [])
+        if method == "POST" and path == "/pipeline-promotions":
+            if self.post_error:
+                return self.post_error
+            pid = f"promo-{len(self.promotions) + 1}"
+            source = body["source"]["app"]["id"]
+            current = next(r for r in self.releases[source] if r["current"])
+            self.promotions[pid] = {
+                "id": pid,
+                "status": "pending",
+                "source": {"app": {"id": source}, "release": {"id": current["id"]}},
+                "targets": [t["app"]["id"] for t in body["targets"]],
+            }
+            return 201, self.promotions[pid]
+        if method == "GET" and parts[0] == "pipeline-promotions":
+            promo = self.promotions.get(parts[1])
+            if promo is None:
+                return 404, {"id": "not_found", "message": "Couldn't find that promotion."}
+            if len(parts) == 2:
+                return 200, promo
+            status, error = ("pending", None)
+            if self.pending_polls > 0:
+                self.pending_polls -= 1
+            else:
+                status, error = self.target_outcome
+            return 200, [
+                {
+                    "app": {"id": t},
+                    "status": status,
+                    "error_message": error,
+                    "release": {"id": f"rel-{t}-1"} if status == "succeeded" else None,
+                }
+                for t in promo["targets"]
+            ]
+        return 404, {"id": "not_found", "message": f"no route {method} {path}"}
+
+    def count(self, method: str, path: str) -> int:
+        return sum(1 for m, p, _, _ in self.requests if (m, p) == (method, path))
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[FakeHeroku, str]]:
+    fake = FakeHeroku()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(length)) if length else None
+            status, doc = fake.answer(self.command, self.path, dict(self.headers), body)
+            data = json.dumps(doc).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _serve
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    try:
+        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _provider(url: str, **kw: Any) -> PipelinePromotionProvider:
+    provider = PipelinePromotionProvider(
+        api_url=url, poll_interval_seconds=0, backoff_seconds=0, **kw
+    )
+    provider.configure(ConfigureRequest(Config({"heroku:apiKey": KEY}, "mfb-analytics")))
+    return provider
+
+
+def _props(**changes: Any) -> dict[str, Any]:
+    props = {
+        "pipeline_id": PIPE,
+        "source_app_id": STAGING,
+        "target_app_id": PROD,
+        "expected_source_release_id": "rel-7",
+        "source_version": SOURCE_VERSION,
+    }
+    props.update(changes)
+    return props
+
+
+# ---- create ------------------------------------------------------------------------------------
+def test_create_records_the_targets_new_release(api):
+    _, url = api
+    result = _provider(url).create(_props())
+    assert (result.outs["release_id"], result.outs["status"]) == (f"rel-{PROD}-1", "succeeded")
+
+
+def test_create_uses_the_promotion_id_as_resource_id(api):
+    fake, url = api
+    result = _provider(url).create(_props())
+    assert result.id == next(iter(fake.promotions))
+
+
+def test_create_posts_pipeline_source_and_target(api):
+    fake, url = api
+    _provider(url).create(_props())
+    body = next(b for m, p, _, b in fake.requests if (m, p) == ("POST", "/pipeline-promotions"))
+    assert body == {
+        "pipeline": {"id": PIPE},
+        "source": {"app": {"id": STAGING}},
+        "targets": [{"app": {"id": PROD}}],
+    }
+
+
+def test_create_records_which_staging_release_was_promoted(api):
+    _, url = api
+    assert _provider(url).create(_props()).outs["source_release_id"] == "rel-7"
+
+
+def test_create_waits_while_the_target_is_pending(api):
+    fake, url = api
+    fake.pending_polls = 3
+    _provider(url).create(_props())
+    assert fake.count("GET", "/pipeline-promotions/promo-1/promotion-targets") == 4
+
+
+def test_create_reports_a_failed_target_with_herokus_reason(api):
+    fake, url = api
+    fake.target_outcome = ("failed", "release phase crashed")
+    with pytest.raises(HerokuApiError, match=r"promo-1 .*failed: release phase crashed"):
+        _provider(url).create(_props())
+
+
+def test_create_gives_up_after_the_timeout(api):
+    fake, url = api
+    fake.pending_polls = 10**6
+    with pytest.raises(HerokuApiError, match="still 'pending'"):
+        _provider(url, timeout_seconds=0).create(_props())
+
+
+def test_create_refuses_when_staging_moved_to_another_release(api):
+    fake, url = api
+    fake.releases[STAGING] = [{"id": "rel-8", "version": 8, "current": True}]
+    with pytest.raises(HerokuApiError, match=r"rel-8.*not the release rel-7"):
+        _provider(url).create(_props())
+    assert fake.count("POST", "/pipeline-promotions") == 0
+
+
+def test_create_refuses_a_staging_release_built_from_another_version(api):
+    fake, url = api
+    fake.builds[STAGING][0]["source_blob"]["version"] = "v0.55.1+abcdef012345"
+    with pytest.raises(HerokuApiError, match=r"built from 'v0\.55\.1.*expects 'v0\.56\.19"):
+        _provider(url).create(_props())
+    assert fake.count("POST", "/pipeline-promotions") == 0
+
+
+def test_create_refuses_a_staging_release_built_from_other_image_files(api):
+    fake, url = api
+    fake.builds[STAGING][0]["source_blob"]["version"] = "v0.56.19+ffffffffffff"
+    with pytest.raises(HerokuApiError, match="built from"):
+        _provider(url).create(_props())
+    assert fake.count("POST", "/pipeline-promotions") == 0
+
+
+def test_create_refuses_a_staging_release_no_build_made(api):
+    fake, url = api
+    fake.builds[STAGING] = []
+    with pytest.raises(HerokuApiError, match="not made by a Build API build"):
+        _provider(url).create(_props())
+
+
+def test_create_refuses_a_staging_app_without_a_release(api):
+    fake, url = api
+    fake.releases[STAGING] = []
+    with pytest.raises(HerokuApiError, match="no current release"):
+        _provider(url).create(_props())
+
+
+def test_create_finds_the_staging_app_from_the_pipeline(api):
+    fake, url = api
+    _provider(url).create(_props(source_app_id=None, expected_source_release_id=None))
+    body = next(b for m, p, _, b in fake.requests if (m, p) == ("POST", "/pipeline-promotions"))
+    assert body["source"] == {"app": {"id": STAGING}}
+
+
+@pytest.mark.parametrize("staging_apps", [0, 2])
+def test_create_needs_exactly_one_staging_app_in_the_pipeline(api, staging_apps):
+    fake, url = api
+    fake.couplings = [{"stage": "staging", "app": {"id": f"s{i}"}} for i in range(staging_apps)]
+    with pytest.raises(HerokuApiError, match=f"has {staging_apps} app"):
+        _provider(url).create(_props(source_app_id=None))
+
+
+def test_create_explains_herokus_refusal_to_promote_container_apps(api):
+    fake, url = api
+    fake.post_error = (
+        422,
+        {"id": "invalid_params", "message": "Pipeline promotions are not supported on this app"},
+    )
+    with pytest.raises(HerokuApiError, match=r"roadmap#222.*rebuild"):
+        _provider(url).create(_props())
+
+
+# ---- HTTP behaviour --------------------------------------------------------------------------
+def test_reads_are_retried_on_server_errors(api):
+    fake, url = api
+    fake.fail_next[("GET", f"/apps/{STAGING}/releases")] = [503, 500]
+    _provider(url).create(_props())
+    assert fake.count("GET", f"/apps/{STAGING}/releases") == 3
+
+
+def test_persistent_server_errors_name_the_call_and_status(api):
+    fake, url = api
+    fake.fail_next[("GET", f"/apps/{STAGING}/releases")] = [500] * 10
+    with pytest.raises(HerokuApiError, match=rf"GET /apps/{STAGING}/releases failed with HTTP 500"):
+        _provider(url).create(_props())
+
+
+def test_promotion_post_is_not_resent_after_a_500(api):
+    fake, url = api
+    fake.fail_next[("POST", "/pipeline-promotions")] = [500]
+    with pytest.raises(HerokuApiError, match="HTTP 500"):
+        _provider(url).create(_props())
+    assert fake.count("POST", "/pipeline-promotions") == 1
+
+
+def test_requests_carry_the_v3_accept_header_and_bearer_key(api):
+    fake, url = api
+    _provider(url).create(_props())
+    assert all(
+        h.get("Authorization") == f"Bearer {KEY}"
+        and h.get("Accept") == "application/vnd.heroku+json; version=3"
+        for _, _, h, _ in fake.requests
+    )
+
+
+def test_environment_key_is_used_without_stack_config(api, monkeypatch):
+    fake, url = api
+    monkeypatch.setenv("HEROKU_API_KEY", KEY)
+    provider = PipelinePromotionProvider(api_url=url, poll_interval_seconds=0, backoff_seconds=0)
+    provider.create(_props())
+    assert fake.count("POST", "/pipeline-promotions") == 1
+
+
+def test_missing_api_key_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("HEROKU_API_KEY", raising=False)
+    provider = PipelinePromotionProvider(api_url="http://127.0.0.1:9")
+    with pytest.raises(HerokuApiError, match=r"heroku:apiKey"):
+        provider.create(_props())
+
+
+def test_configured_api_key_is_never_pickled(api):
+    _, url = api
+    assert KEY.encode() not in pickle.dumps(_provider(url))
+
+
+# ---- check / diff / read / update / delete ---------------------------------------------------
+@pytest.mark.parametrize("field", ["pipeline_id", "target_app_id", "source_version"])
+def test_check_names_a_missing_field(field):
+    result = PipelinePromotionProvider().check({}, _props(**{field: ""}))
+    assert [f.property for f in result.failures] == [field]
+
+
+@pytest.mark.parametrize("version", ["latest", "0.56.19", "v0.56", "v0.56.19+XYZ"])
+def test_check_rejects_a_source_version_that_is_not_a_pinned_tag(version):
+    result = PipelinePromotionProvider().check({}, _props(source_version=version))
+    assert [f.property for f in result.failures] == ["source_version"]
+
+
+def test_check_rejects_promoting_an_app_to_itself():
+    result = PipelinePromotionProvider().check({}, _props(target_app_id=STAGING))
+    assert [f.property for f in result.failures] == ["target_app_id"]
+
+
+def test_check_accepts_unknown_values_during_preview():
+    unknown = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+    result = PipelinePromotionProvider().check({}, _props(source_version=unknown))
+    assert result.failures == []
+
+
+def test_diff_without_input_changes_promotes_nothing():
+    assert PipelinePromotionProvider().diff("p", _props(), _props()).changes is False
+
+
+def test_diff_on_a_new_staging_release_updates_in_place():
+    diff = PipelinePromotionProvider().diff("p", _props(), _props(expected_source_release_id="r8"))
+    assert (diff.changes, diff.replaces) == (True, [])
+
+
+@pytest.mark.parametrize("field", ["pipeline_id", "target_app_id"])
+def test_diff_on_another_pipeline_or_target_replaces(field):
+    diff = PipelinePromotionProvider().diff("p", _props(), _props(**{field: "other"}))
+    assert diff.replaces == [field]
+
+
+def test_update_promotes_again(api):
+    fake, url = api
+    provider = _provider(url)
+    provider.create(_props())
+    provider.update("promo-1", _props(), _props())
+    assert fake.count("POST", "/pipeline-promotions") == 2
+
+
+def test_read_refreshes_the_recorded_release(api):
+    _, url = api
+    provider = _provider(url)
+    created = provider.create(_props())
+    stale = {**created.outs, "release_id": "stale", "status": "stale"}
+    outs = provider.read(created.id, stale).outs
+    assert (outs["release_id"], outs["status"]) == (f"rel-{PROD}-1", "succeeded")
+
+
+def test_read_of_a_vanished_promotion_keeps_the_recorded_state(api):
+    _, url = api
+    props = {**_props(), "release_id": "rel-x"}
+    result = _provider(url).read("promo-gone", props)
+    assert (result.id, result.outs) == ("promo-gone", props)
+
+
+def test_delete_calls_nothing(api):
+    fake, url = api
+    _provider(url).delete("promo-1", _props())
+    assert fake.requests == []
