@@ -22,7 +22,6 @@ use a Standard+ plan or the staging-only `shared` mode.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -39,15 +38,9 @@ from pulumi.dynamic import (
 )
 
 from components.access import TENANT_ROLE_RE
+from components.heroku_api import DATA_API, PLATFORM_API, HerokuApiError, HerokuClient, api_key
 
-PLATFORM_API = "https://api.heroku.com"
-DATA_API = "https://api.data.heroku.com"
-ACCEPT = "application/vnd.heroku+json; version=3"
 IDENTITY_KEYS = ("app", "name", "attachment")
-
-
-class HerokuApiError(RuntimeError):
-    pass
 
 
 class HerokuCredentialProvider(ResourceProvider):
@@ -60,12 +53,14 @@ class HerokuCredentialProvider(ResourceProvider):
         data_api: str = DATA_API,
         poll_seconds: float = 5.0,
         timeout_seconds: float = 600.0,
+        backoff_seconds: float = 1.0,
     ) -> None:
         super().__init__()
         self.platform_api = platform_api.rstrip("/")
         self.data_api = data_api.rstrip("/")
         self.poll_seconds = poll_seconds
         self.timeout_seconds = timeout_seconds
+        self.backoff_seconds = backoff_seconds
         self._api_key: str | None = None
 
     # ---- credentials -----------------------------------------------------------------------
@@ -74,48 +69,22 @@ class HerokuCredentialProvider(ResourceProvider):
         if key:
             self._api_key = str(key)
 
-    def _key(self) -> str:
-        key = self._api_key or os.environ.get("HEROKU_API_KEY")
-        if not key:
-            raise HerokuApiError(
-                "no Heroku API key: set `pulumi config set --secret heroku:apiKey <key>` or the "
-                "HEROKU_API_KEY environment variable (a key allowed to manage the data app)"
-            )
-        return key
-
     def _request(
         self, method: str, url: str, body: dict[str, Any] | None = None, ok_missing: bool = False
     ) -> Any:
-        import requests
-
-        resp = requests.request(
-            method,
-            url,
-            json=body,
-            timeout=60,
-            headers={
-                "Authorization": f"Bearer {self._key()}",
-                "Accept": ACCEPT,
-                "Content-Type": "application/json",
-                "User-Agent": "mfb-analytics-pulumi",
-            },
-        )
-        if ok_missing and resp.status_code == 404:
-            return None
-        if resp.status_code >= 400:
-            try:
-                detail = resp.json().get("message") or resp.text
-            except ValueError:
-                detail = resp.text
-            hint = ""
-            if "essential" in str(detail).lower():
-                hint = (
-                    " (Essential-tier databases have no extra credentials: upgrade the add-on "
-                    "to Standard or higher, or use databaseTenantCredentialMode=shared on "
-                    "staging only)"
-                )
-            raise HerokuApiError(f"Heroku API {method} {url} -> {resp.status_code}: {detail}{hint}")
-        return resp.json() if resp.content else None
+        base = self.data_api if url.startswith(self.data_api) else self.platform_api
+        client = HerokuClient(api_key(self._api_key), base, backoff_seconds=self.backoff_seconds)
+        try:
+            return client.request(method, url[len(base) :], body, missing_ok=ok_missing)
+        except HerokuApiError as e:
+            if "essential" not in str(e).lower():
+                raise
+            raise HerokuApiError(
+                f"{e} (Essential-tier databases have no extra credentials: upgrade the add-on "
+                "to Standard or higher, or use databaseTenantCredentialMode=shared on staging "
+                "only)",
+                e.status,
+            ) from None
 
     # ---- API steps -------------------------------------------------------------------------
     def resolve_addon(self, app: str, attachment: str) -> str:

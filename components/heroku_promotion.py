@@ -36,7 +36,9 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-DEFAULT_API_URL = "https://api.heroku.com"
+from components.heroku_api import PLATFORM_API, HerokuApiError, HerokuClient, api_key
+
+DEFAULT_API_URL = PLATFORM_API
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (preview)
 SOURCE_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+(\+[0-9a-f]{6,64})?$")
 
@@ -49,96 +51,6 @@ INPUTS = (
 )
 REPLACE_ON = ("pipeline_id", "target_app_id")
 OUTPUTS = ("promotion_id", "release_id", "source_release_id", "status")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-POST_RETRY_STATUSES = frozenset({429, 503})  # not processed: safe to resend
-
-
-class HerokuApiError(RuntimeError):
-    """A Platform API call failed, or Heroku's answer rules the promotion out."""
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.status = status
-
-
-# --------------------------------------------------------------------------------------------
-# A minimal Platform API client (built per call; never stored on the provider)
-# --------------------------------------------------------------------------------------------
-class HerokuClient:
-    def __init__(
-        self,
-        api_key: str,
-        api_url: str = DEFAULT_API_URL,
-        *,
-        attempts: int = 4,
-        backoff_seconds: float = 1.0,
-        timeout_seconds: float = 30.0,
-    ):
-        import requests  # heavy import kept out of module import
-
-        self._session = requests.Session()
-        self._session.headers.update(
-            {
-                "Accept": "application/vnd.heroku+json; version=3",
-                "Authorization": f"Bearer {api_key}",
-                "Content-Type": "application/json",
-                "User-Agent": "mfb-analytics-pulumi",
-            }
-        )
-        self._url = api_url.rstrip("/")
-        self._attempts = attempts
-        self._backoff = backoff_seconds
-        self._timeout = timeout_seconds
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Mapping[str, Any] | None = None,
-        *,
-        range_header: str | None = None,
-    ) -> Any:
-        import requests
-
-        headers = {"Range": range_header} if range_header else {}
-        retry_on = RETRY_STATUSES if method == "GET" else POST_RETRY_STATUSES
-        last = ""
-        for attempt in range(1, self._attempts + 1):
-            try:
-                resp = self._session.request(
-                    method, self._url + path, json=body, headers=headers, timeout=self._timeout
-                )
-            except requests.RequestException as e:
-                last = f"{type(e).__name__}: {e}"
-                if attempt < self._attempts:
-                    time.sleep(self._backoff * 2 ** (attempt - 1))
-                    continue
-                raise HerokuApiError(
-                    f"Heroku API {method} {path}: no answer after {attempt} attempt(s) ({last})"
-                ) from None
-            if resp.status_code in retry_on and attempt < self._attempts:
-                last = f"HTTP {resp.status_code}"
-                time.sleep(self._backoff * 2 ** (attempt - 1))
-                continue
-            if resp.status_code >= 400:
-                raise HerokuApiError(
-                    f"Heroku API {method} {path} failed with HTTP {resp.status_code}: "
-                    f"{_error_text(resp)}",
-                    resp.status_code,
-                )
-            return resp.json() if resp.content else None
-        raise HerokuApiError(f"Heroku API {method} {path}: gave up ({last})")  # pragma: no cover
-
-
-def _error_text(resp: Any) -> str:
-    try:
-        doc = resp.json()
-    except ValueError:
-        return (resp.text or "").strip()[:300] or "(empty body)"
-    if isinstance(doc, dict):
-        ident, message = doc.get("id"), doc.get("message")
-        return f"{ident}: {message}" if ident else str(message or doc)
-    return str(doc)[:300]
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,12 +93,10 @@ class PipelinePromotionProvider(ResourceProvider):
         self._api_key = value or None
 
     def _client(self) -> HerokuClient:
-        key = getattr(self, "_api_key", None) or os.environ.get("HEROKU_API_KEY")
-        if not key:
-            raise HerokuApiError(
-                "no Heroku API key: set it with `pulumi config set --secret heroku:apiKey <key>` "
-                "(or export HEROKU_API_KEY); `heroku authorizations:create` makes a long-lived one"
-            )
+        key = api_key(
+            getattr(self, "_api_key", None),
+            "; `heroku authorizations:create` makes a long-lived one",
+        )
         url = self.api_url or os.environ.get("HEROKU_API_URL") or DEFAULT_API_URL
         return HerokuClient(key, url, backoff_seconds=self.backoff_seconds)
 

@@ -173,10 +173,22 @@ def nightly() -> dict[str, Any]:
     return load("dbt-nightly.yml")
 
 
-def test_nightly_runs_at_six_utc_and_on_dispatch_with_full_refresh():
+def test_nightly_runs_once_a_day_at_six_utc():
+    crons = [c["cron"].split() for c in triggers(nightly())["schedule"]]
+    days = {"1-6": set(range(1, 7)), "0": {0}, "*": set(range(7))}
+    covered = [d for *_, dow in crons for d in days[dow]]
+    assert all(c[:4] == ["0", "6", "*", "*"] for c in crons) and sorted(covered) == list(range(7))
+
+
+def test_nightly_dispatch_offers_a_full_refresh():
     on = triggers(nightly())
-    assert on["schedule"] == [{"cron": "0 6 * * *"}]
     assert on["workflow_dispatch"]["inputs"]["full_refresh"]["type"] == "boolean"
+
+
+def test_weekly_scheduled_run_is_a_full_refresh():
+    env = nightly()["jobs"]["build"]["env"]["FULL_REFRESH"]
+    sunday = next(c["cron"] for c in triggers(nightly())["schedule"] if c["cron"].endswith(" 0"))
+    assert f"github.event.schedule == '{sunday}'" in env and "--full-refresh" in env
 
 
 def test_nightly_matrix_is_environment_by_target_without_fail_fast():
