@@ -41,6 +41,8 @@ content = MetabaseContent(
     admin=analytics_db.admin,
     tenant_credentials=analytics_db.tenant_credentials,
     bigquery_key=identity.metabase_key if identity is not None else None,
+    app_ready=metabase_app,  # Metabase answers only once its image runs
+    access_ready=analytics_db,  # a tenant connection sees its tables only after the grants
 )
 
 pulumi.export("environment", cfg.environment)

@@ -318,7 +318,14 @@ class MetabaseApp(pulumi.ComponentResource):
         elif hk.pipeline_id:
             owner = PipelineOwner(pipeline_id=hk.pipeline_id)
         if production and owner is not None:
-            check_owner_matches(owner, image)
+            try:
+                check_owner_matches(owner, image)
+            except ConfigError as mismatch:
+                if not pulumi.runtime.is_dry_run():
+                    raise
+                # a PR that changes the image can never match staging before it merges: a
+                # preview shows the plan and says why `up` would stop, `up` stops
+                pulumi.log.warn(f"{mismatch} — `pulumi up` will refuse this until staging runs it")
 
         super().__init__("mfb:heroku:MetabaseApp", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -36,10 +36,10 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from components._dynamic import is_unknown
 from components.heroku_api import PLATFORM_API, HerokuApiError, HerokuClient, api_key
 
 DEFAULT_API_URL = PLATFORM_API
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (preview)
 SOURCE_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+(\+[0-9a-f]{6,64})?$")
 
 INPUTS = (
@@ -57,7 +57,7 @@ OUTPUTS = ("promotion_id", "release_id", "source_release_id", "status")
 # The provider
 # --------------------------------------------------------------------------------------------
 def _is_unknown(value: Any) -> bool:
-    return value == UNKNOWN
+    return is_unknown(value)
 
 
 def _clean(props: Mapping[str, Any]) -> dict[str, Any]:

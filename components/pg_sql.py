@@ -27,6 +27,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from components._dynamic import is_unknown
 from components.access import (
     TENANT_ROLE_RE,
     drop_tenant_policies_sql,
@@ -41,17 +42,26 @@ SECRET_KEYS = ("host", "user", "password")
 def _connect(props: dict[str, Any]):
     import psycopg
 
-    return psycopg.connect(
-        host=props["host"],
-        port=int(props["port"]),
-        dbname=props["dbname"],
-        user=props["user"],
-        password=props["password"],
-        sslmode=props.get("sslmode") or "require",
-        connect_timeout=20,
-        autocommit=False,
-        application_name="mfb-analytics pulumi TenantPolicies",
-    )
+    try:
+        return psycopg.connect(
+            host=props["host"],
+            port=int(props["port"]),
+            dbname=props["dbname"],
+            user=props["user"],
+            password=props["password"],
+            sslmode=props.get("sslmode") or "require",
+            connect_timeout=20,
+            autocommit=False,
+            application_name="mfb-analytics pulumi TenantPolicies",
+        )
+    except psycopg.OperationalError as e:
+        # psycopg names the host and the user, both stack secrets: the engine prints provider
+        # errors with their traceback, so say what failed without them
+        reason = "password authentication failed" if "password" in str(e) else "unreachable"
+        raise RuntimeError(
+            f"TenantPolicies: cannot connect to the analytics database ({reason}); check "
+            "databaseHost, databaseAdminUser, databaseAdminPassword and databaseSslMode"
+        ) from None
 
 
 def policy_tables(conn, role: str, schema: str) -> list[str]:
@@ -77,22 +87,28 @@ class TenantPoliciesProvider(ResourceProvider):
         failures: list[CheckFailure] = []
         role = news.get("role")
         wl = news.get("white_label_id")
-        if not isinstance(role, str) or not TENANT_ROLE_RE.fullmatch(role):
+        # in preview, the role of a Heroku credential still to be created is unknown
+        role_known, wl_known = not is_unknown(role), not is_unknown(wl)
+        if role_known and (not isinstance(role, str) or not TENANT_ROLE_RE.fullmatch(role)):
             failures.append(
                 CheckFailure(
                     "role", f"'{role}' is not a tenant role: it must match wl_<slug>_<id>_ro"
                 )
             )
-        try:
-            wl_int = int(wl)  # type: ignore[arg-type]
-            if wl_int <= 0:
-                raise ValueError
-        except (TypeError, ValueError):
-            failures.append(
-                CheckFailure("white_label_id", f"{wl!r} is not a positive integer white label id")
-            )
-            wl_int = None
-        if isinstance(role, str) and wl_int is not None:
+        wl_int: int | None = None
+        if wl_known:
+            try:
+                wl_int = int(wl)  # type: ignore[arg-type]
+                if wl_int <= 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                failures.append(
+                    CheckFailure(
+                        "white_label_id", f"{wl!r} is not a positive integer white label id"
+                    )
+                )
+                wl_int = None
+        if role_known and isinstance(role, str) and wl_int is not None:
             m = TENANT_ROLE_RE.fullmatch(role)
             if m and int(m.group(2)) != wl_int:
                 failures.append(
@@ -104,14 +120,17 @@ class TenantPoliciesProvider(ResourceProvider):
                 )
         for key in ("schema", "column", "dbname", "host", "user", "password"):
             v = news.get(key)
+            if is_unknown(v):
+                continue
             if v is not None and not isinstance(v, str):
                 failures.append(CheckFailure(key, "must be a string"))
             elif key in ("schema", "column", "dbname") and not v:
                 failures.append(CheckFailure(key, "must not be empty"))
         try:
-            port = int(news.get("port", 5432))
-            if not 0 < port < 65536:
-                raise ValueError
+            if not is_unknown(news.get("port")):
+                port = int(news.get("port", 5432))
+                if not 0 < port < 65536:
+                    raise ValueError
         except (TypeError, ValueError):
             failures.append(CheckFailure("port", f"{news.get('port')!r} is not a TCP port"))
         inputs = dict(news)

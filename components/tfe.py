@@ -37,6 +37,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from components._dynamic import is_unknown
 from components.config import StackConfig
 
 TOKEN_CONFIG_KEY = "tfeToken"
@@ -48,7 +49,6 @@ REPLACE_ON = ("organization", "address")  # another org/server is another worksp
 WORKSPACE_NAME_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,88}[A-Za-z0-9_]|[A-Za-z0-9_])$")
 ORGANIZATION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9:_-]{0,254}$")
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (preview)
 
 
 class TfeConfigError(RuntimeError):
@@ -71,7 +71,7 @@ def validate(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
 
     def known(key: str) -> bool:
-        return props.get(key) != UNKNOWN
+        return not is_unknown(props.get(key))
 
     org = props.get("organization")
     if known("organization") and not (isinstance(org, str) and ORGANIZATION_RE.fullmatch(org)):

@@ -246,7 +246,7 @@ def up(
         )
     else:
         admin_dsn = dsn
-        say(f"server: using {dsn_with_login(dsn, urlsplit(dsn).username or '?', None)}")
+        say(f"server: using {_redacted(dsn)}")
     db_dsn = recreate_database(admin_dsn, dbname)
     timings["server+database"] = time.monotonic() - t
 
@@ -386,7 +386,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     u.add_argument(
         "--dsn",
-        help="superuser DSN of a server it may freely change (default: a "
+        help="superuser DSN of a server it may freely change: it recreates the database and "
+        "DROPS every wl_*_ro role of that server that the stack does not name (default: a "
         "throwaway server under .local/pg)",
     )
     u.add_argument(
@@ -407,6 +408,19 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def _redacted(dsn: str) -> str:
+    """The DSN without its password (user:password@ and a ?password= parameter)."""
+    if "://" not in dsn:
+        return "(a key=value connection string)"
+    parts = urlsplit(dsn)
+    query = "&".join(
+        q for q in parts.query.split("&") if q and not q.lower().startswith("password=")
+    )
+    return urlunsplit(
+        urlsplit(dsn_with_login(dsn, parts.username or "?", None))._replace(query=query)
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     if args.command == "down":
@@ -422,7 +436,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LocalError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return 0 if result.ok else 1
+    except Exception as e:  # dbt, server or connection failures: a message, not a traceback
+        print(f"error: local up failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    return 0 if result.ok else 1  # 1 = the isolation proof failed
 
 
 if __name__ == "__main__":

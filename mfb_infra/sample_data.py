@@ -758,6 +758,27 @@ def _apply_late_updates(
     return updates
 
 
+MARKER = "mfb sample data"
+
+
+def _refuse_foreign_data(conn) -> None:
+    """Never write into a database whose screens this generator did not make (a real Django
+    database): its tables would get fake white labels, screens and late updates."""
+    table = conn.execute("SELECT to_regclass('public.screener_screen')").fetchone()[0]
+    if table is None:
+        return
+    has_rows = conn.execute("SELECT EXISTS (SELECT 1 FROM public.screener_screen)").fetchone()[0]
+    marker = conn.execute(
+        "SELECT obj_description('public.screener_screen'::regclass, 'pg_class')"
+    ).fetchone()[0]
+    if has_rows and not (marker or "").startswith(MARKER):
+        raise ValueError(
+            "public.screener_screen holds screens this generator did not load (no sample-data "
+            "marker): refusing to write sample rows into what looks like a real database; "
+            "point --dsn at an empty database"
+        )
+
+
 def load_sample_data(
     dsn: str, screens: int, seed: int = 42, *, new_fraction: float | None = None
 ) -> dict:
@@ -775,6 +796,7 @@ def load_sample_data(
         raise ValueError(f"new_fraction must be in (0, 1], got {new_fraction}")
     t0 = time.monotonic()
     with psycopg.connect(dsn) as conn:
+        _refuse_foreign_data(conn)
         conn.execute(DDL)
         _seed_reference_tables(conn)
         catalog = _read_catalog(conn)
@@ -796,6 +818,7 @@ def load_sample_data(
                 lambda: _random_start(rng, REFERENCE_END, SPAN_DAYS),
                 chunk=CHUNK_SCREENS,
             )
+            conn.execute(f"COMMENT ON TABLE public.screener_screen IS '{MARKER} (seed {seed})'")
         else:
             if not existing:
                 raise ValueError("no screens to append to: run a full load first")

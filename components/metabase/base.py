@@ -22,12 +22,13 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResult, ResourceProvider
 
+from components._dynamic import is_unknown
+
 from .client import Credentials, MetabaseClient, client_for
 from .normalize import same
 
 LOG = logging.getLogger("mfb.metabase")
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN (preview)
 CONFIG_KEYS = {
     "url": "metabaseUrl",
     "email": "metabaseAdminEmail",
@@ -35,16 +36,6 @@ CONFIG_KEYS = {
     "api_key": "metabaseApiKey",
 }
 CONNECTION_FIELDS = ("url", "email", "password", "api_key")
-
-
-def is_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
-        return True
-    if isinstance(value, Mapping):
-        return any(is_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(is_unknown(v) for v in value)
-    return False
 
 
 def progress(message: str) -> None:

@@ -338,6 +338,14 @@ class MetabaseClient:
             resp = requests.get(self._url("health"), timeout=self.policy.timeout)
         except requests.exceptions.RequestException as exc:
             return {"status": f"unreachable: {exc.__class__.__name__}"}
+        ctype = resp.headers.get("Content-Type", "").lower()
+        is_html = "html" in ctype or (resp.text or "").lstrip()[:1] == "<"
+        if is_html and (resp.status_code == 404 or resp.status_code >= 500):
+            # the platform's router (e.g. Heroku's "Application Error") while no dyno runs
+            # Metabase yet: not ready, not a misconfiguration; a 200 HTML page still is one
+            return {
+                "status": f"HTTP {resp.status_code} from the platform: Metabase not running yet"
+            }
         body = self._parse("GET", "health", resp)
         if not isinstance(body, dict):
             return {"status": f"HTTP {resp.status_code}: {str(body)[:80]}"}

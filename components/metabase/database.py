@@ -138,18 +138,23 @@ class DatabaseProvider(MetabaseProvider):
         if failures or not engine or is_unknown(engine):
             return failures
         details, secrets = news.get("details") or {}, news.get("secrets") or {}
+        # preview: a whole mapping may still be unknown (built from outputs of new resources)
+        details_open = not isinstance(details, Mapping)
+        secrets_open = not isinstance(secrets, Mapping)
+        details = {} if details_open else details
+        secrets = {} if secrets_open else secrets
         for key in details:
             if key in SECRET_KEYS[engine] and details[key] not in (None, REDACTED):
                 failures.append(
                     (f"details.{key}", f"Database.details.{key} is a secret: pass it in secrets")
                 )
         for key in REQUIRED_DETAILS[engine]:
-            if details.get(key) in (None, ""):
+            if not details_open and details.get(key) in (None, ""):
                 failures.append(
                     (f"details.{key}", f"Database.details.{key} is required for {engine}")
                 )
         for key in SECRET_KEYS[engine]:
-            if not is_unknown(secrets) and not secrets.get(key):
+            if not secrets_open and not is_unknown(secrets) and not secrets.get(key):
                 failures.append(
                     (f"secrets.{key}", f"Database.secrets.{key} is required for {engine}")
                 )

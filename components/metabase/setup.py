@@ -19,7 +19,7 @@ from .base import (
 )
 from .client import MetabaseClient, MetabaseConfigError, MetabaseError
 
-DEFAULT_HEALTH_TIMEOUT = 300.0
+DEFAULT_HEALTH_TIMEOUT = 900.0  # first deploy: build, release, formation, first boot
 
 
 class SetupProvider(MetabaseProvider):

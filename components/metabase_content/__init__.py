@@ -73,8 +73,14 @@ class MetabaseContent(pulumi.ComponentResource):
         tenant_credentials: dict[str, DbCredential],
         bigquery_key: pulumi.Input[str] | None = None,
         definitions: Definitions | None = None,
+        app_ready: pulumi.Resource | None = None,
+        access_ready: pulumi.Resource | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`app_ready`: what must exist before Metabase answers (the MetabaseApp component: its
+        build/promotion and formation); `access_ready`: what must exist before a database
+        connection can see its tables (the AnalyticsDatabase component: roles, grants,
+        policies). Children do not inherit a component's depends_on, so they are passed here."""
         super().__init__("mfb:metabase:MetabaseContent", name, None, opts)
         self._name = name
         self._cfg = cfg
@@ -110,9 +116,13 @@ class MetabaseContent(pulumi.ComponentResource):
             email=cfg.metabase.admin_email,
             password=pulumi.Output.secret(secrets.require("metabaseAdminPassword")),
         )
-        child = pulumi.ResourceOptions(parent=self)
 
-        setup = MetabaseSetup(f"{name}-setup", MetabaseSetupArgs(connection=self._conn), opts=child)
+        setup = MetabaseSetup(
+            f"{name}-setup",
+            MetabaseSetupArgs(connection=self._conn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[r for r in [app_ready] if r]),
+        )
+        self._access_ready = [r for r in [access_ready] if r]
         self.databases = {
             spec.ref: self._database(spec, setup, endpoint, admin, tenant_credentials, key)
             for spec in self.plan.databases
@@ -209,7 +219,7 @@ class MetabaseContent(pulumi.ComponentResource):
                 connection=self._conn,
                 sync_timeout_seconds=cfg.metabase.sync_timeout_seconds,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[setup]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[setup, *self._access_ready]),
         )
 
     # ------------------------------------------------------------------ cards

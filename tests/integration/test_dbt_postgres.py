@@ -321,3 +321,40 @@ def test_screen_flagged_as_test_later_leaves_the_mart(incremental, mart):
     key = SCREEN_KEYS[mart]
     leftovers = dbdb.rows(f"SELECT count(*) FROM incremental.{mart} WHERE {key} IN ({late})")
     assert leftovers == [(0,)]
+
+
+def _policy_oids(dbdb: DbtDb) -> set[tuple]:
+    return set(
+        dbdb.rows(
+            "select c.relname, p.polname, p.oid from pg_policy p "
+            "join pg_class c on c.oid = p.polrelid "
+            "join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'analytics'"
+        )
+    )
+
+
+def test_rebuild_with_unchanged_roles_keeps_every_policy_object(dbdb):
+    """No DROP/CREATE POLICY (an ACCESS EXCLUSIVE lock readers queue behind) when nothing
+    changed: the policies of the incremental marts are the very same catalog rows."""
+    before = _policy_oids(dbdb)
+    dbdb.run(["run", "--select", "mart_income"])
+    after = _policy_oids(dbdb)
+    income = {r for r in before if r[0] == "mart_income"}
+    assert income and income <= after
+
+
+def test_incremental_over_a_table_of_the_previous_pipeline_says_to_full_refresh(
+    pg_server, tmp_path
+):
+    db = _new_db(pg_server, "dbt_legacy")
+    try:
+        dbdb = prepare_db(pg_server, db, 300, tmp_path)
+        dbdb.rows(
+            "create schema analytics authorization dbt_owner; "
+            "create table analytics.mart_screener_data (id bigint, white_label_id bigint); "
+            "alter table analytics.mart_screener_data owner to dbt_owner"
+        )
+        result = dbdb.run(["run", "--select", "mart_screener_data"], check=False)
+        assert result.returncode != 0 and "--full-refresh" in (result.stdout + result.stderr)
+    finally:
+        pg_server.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

@@ -116,3 +116,16 @@ def test_cli_loads_and_reports(pg_db, capsys):
     pg, db = pg_db
     assert main(["--dsn", pg.dsn(db), "--screens", "300", "--seed", "3"]) == 0
     assert "screener_screen" in capsys.readouterr().out
+
+
+def test_refuses_to_touch_screens_it_did_not_load(pg_db):
+    pg, db = pg_db
+    pg.execute(
+        "create table public.screener_screen (id bigint primary key, white_label_id bigint); "
+        "insert into public.screener_screen values (1, 1)",
+        db,
+    )
+    with pytest.raises(ValueError, match="real database"):
+        load_sample_data(pg.dsn(db), 10, new_fraction=0.1)
+    tables = pg.execute("select count(*) from pg_tables where schemaname = 'public'", db)
+    assert tables == [(1,)]

@@ -149,3 +149,12 @@ def test_down_with_purge_removes_data_and_credentials(tmp_path):
     local.load_credentials(tmp_path / local.CREDENTIALS_FILE, ["x"])
     local.down(root=tmp_path, purge=True, say=lambda _: None)
     assert not (tmp_path / "pg").exists() and not (tmp_path / local.CREDENTIALS_FILE).exists()
+
+
+def test_redacted_dsn_hides_both_password_forms():
+    from mfb_infra.local import _redacted
+
+    shown = _redacted(
+        "postgresql://admin:s3cret@db.example.org:5432/mfb?password=s3cret&sslmode=require"
+    )
+    assert "s3cret" not in shown and "sslmode=require" in shown and "db.example.org" in shown

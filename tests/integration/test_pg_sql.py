@@ -181,3 +181,21 @@ def test_check_rejects_a_non_tenant_role():
         },
     )
     assert [f.property for f in result.failures] == ["role"]
+
+
+def test_connection_failure_names_the_config_keys_not_the_secrets(pg_server):
+    from components.pg_sql import _connect
+
+    props = {
+        "host": "127.0.0.1",
+        "port": pg_server.port,
+        "dbname": "postgres",
+        "user": "wl_secret_user_9_ro",
+        "password": "wrong-secret",
+        "sslmode": "disable",
+    }
+    with pytest.raises(RuntimeError) as info:
+        _connect(props)
+    text = str(info.value)
+    assert "databaseAdminPassword" in text
+    assert "wl_secret_user_9_ro" not in text and "127.0.0.1" not in text

@@ -11,16 +11,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dill
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi.dynamic import CheckFailure, ConfigureRequest
 from pulumi.dynamic.config import Config
 
 
 def wire(props: dict[str, Any]) -> dict[str, Any]:
-    """Round-trip through protobuf Struct, like the engine's gRPC boundary."""
+    """Round-trip through protobuf Struct and back the way the dynamic provider host reads
+    Check/Diff inputs (`rpc.deserialize_properties(..., keep_unknowns=True)`): numbers arrive
+    as floats, and a preview's unknown values as `pulumi.output.Unknown` objects."""
+    from pulumi.runtime import rpc
+
     s = struct_pb2.Struct()
-    s.update(json.loads(json.dumps(props)))
-    return json_format.MessageToDict(s)
+    s.update(json.loads(json.dumps(props, default=_unknown_sentinel)))
+    return rpc.deserialize_properties(s, True)
+
+
+def _unknown_sentinel(value: Any) -> str:
+    from pulumi.output import Unknown
+
+    if isinstance(value, Unknown):
+        return rpc_unknown()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def rpc_unknown() -> str:
+    from pulumi.runtime import rpc
+
+    return rpc.UNKNOWN
 
 
 class CheckFailed(AssertionError):

@@ -96,3 +96,56 @@ def test_credentials_reject_a_url_without_scheme() -> None:
 
 def test_credentials_repr_hides_the_password() -> None:
     assert "pw-secret" not in repr(Credentials("https://m.example.org", "a@b.c", "pw-secret"))
+
+
+class _Router:
+    """127.0.0.1 server answering /api/health like a platform router, then like Metabase."""
+
+    def __init__(self, answers: list[tuple[int, str, str]]):
+        import http.server
+        import threading
+
+        answers = list(answers)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, ctype, body = answers.pop(0) if len(answers) > 1 else answers[0]
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+APP_ERROR = (503, "text/html", "<!DOCTYPE html><html><body>Application Error</body></html>")
+HEALTH_OK = (200, "application/json", '{"status":"ok"}')
+
+
+def test_wait_healthy_waits_while_the_platform_answers_html_errors() -> None:
+    router = _Router([APP_ERROR, APP_ERROR, HEALTH_OK])
+    try:
+        client = MetabaseClient(Credentials(router.url, "a@b.c", "x"))
+        seen: list[str] = []
+        client.wait_healthy(timeout=5, interval=0.01, progress=seen.append)
+        assert len(seen) == 2 and "not running yet" in seen[0]
+    finally:
+        router.stop()
+
+
+def test_health_answered_by_an_html_page_is_a_wrong_base_url() -> None:
+    router = _Router([(200, "text/html", "<html><body>a web site</body></html>")])
+    try:
+        client = MetabaseClient(Credentials(router.url, "a@b.c", "x"))
+        with pytest.raises(MetabaseConfigError, match="HTML"):
+            client.wait_healthy(timeout=5, interval=0.01)
+    finally:
+        router.stop()

@@ -133,7 +133,7 @@ def test_serialized_provider_in_inputs_holds_no_password() -> None:
 
 
 def test_preview_with_unknown_ids_passes_check_and_reports_a_change(mb: MB) -> None:
-    from components.metabase.base import UNKNOWN
+    from components._dynamic import UNKNOWN
     from components.metabase.card import CardProvider
 
     coll = mb.engine.up("c", CollectionProvider(), {"name": mb.name("Preview")})

@@ -361,6 +361,16 @@ def test_rebuild_refuses_a_source_staging_does_not_run(monitors):
     assert [r.type for m in monitors for r in _managed(m)] == []
 
 
+def test_preview_of_an_image_change_warns_instead_of_failing(caplog):
+    """A PR changing the image cannot match staging before merge: its preview must still run."""
+    refs = _staging_refs(metabaseSourceVersion="v0.56.19+000000000000")
+    with caplog.at_level(logging.WARNING):
+        run = run_program(
+            "production", stack_reference_outputs=refs, call_results=CALLS, preview=True
+        )
+    assert run.of_type(APP) and "deploy them to staging first" in caplog.text
+
+
 # ---- data protection -------------------------------------------------------------------------
 @pytest.mark.parametrize("typ", [APP, ADDON, KEY])
 def test_production_data_holders_are_protected(typ, production):

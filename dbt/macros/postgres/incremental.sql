@@ -19,6 +19,13 @@
 
 {% macro capture_screen_scope() %}
   {%- if is_incremental() -%}
+  {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+  {%- if 'source_updated_at' not in columns -%}
+    {{ exceptions.raise_compiler_error(
+        this ~ " exists but was not built by this project's incremental model (it has no "
+        ~ "source_updated_at column, e.g. the table of the previous pipeline): rebuild it once "
+        ~ "with `dbt build --full-refresh` (nightly workflow: run it with full_refresh=true)") }}
+  {%- endif -%}
 -- The batch is small (a few % of the screens): JIT compilation (~1.5 s a statement) costs more
 -- than it saves, and index lookups on the FK indexes beat full scans of the Django tables
 -- (random_page_cost 1.1 = SSD storage with the hot pages cached). Both last for this model's

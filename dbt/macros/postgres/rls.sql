@@ -28,14 +28,22 @@
           ~ "'; RLS needs a table (a view runs with its owner's rights and would bypass it)") }}
     {%- endif -%}
     {%- set relation = this.schema ~ '.' ~ this.identifier -%}
-alter table {{ this }} enable row level security;
+-- Idempotent and lock-friendly: on an incremental run nothing below needs a lock beyond the
+-- ones the insert took, unless a tenant role came or went. ALTER TABLE / CREATE POLICY take an
+-- ACCESS EXCLUSIVE lock that would queue every Metabase reader behind a long-running query, so
+-- they run only when something differs, and give up after lock_timeout rather than stall readers.
+set local lock_timeout = '60s';
 {{ ensure_index(white_label_column) }}
 do $mfb_rls$
 declare
     tbl constant regclass := {{ dbt.string_literal(adapter.quote(this.schema) ~ '.' ~ adapter.quote(this.identifier)) }}::regclass;
     pattern constant text := '{{ tenant_role_regex() }}';
+    col constant text := {{ dbt.string_literal(white_label_column) }};
     rec record;
 begin
+    if not (select c.relrowsecurity from pg_catalog.pg_class as c where c.oid = tbl) then
+        execute format('alter table %s enable row level security', tbl);
+    end if;
     -- the policies of a tenant mart are exactly one per existing tenant role: drop the rest
     -- (policies of tenant roles that are gone, and any stray policy, e.g. one TO PUBLIC)
     for rec in
@@ -49,18 +57,29 @@ begin
     loop
         execute format('drop policy %I on %s', rec.polname, tbl);
     end loop;
-    -- one policy per tenant role, with the white label id as a literal
+    -- one policy per tenant role, with the white label id as a literal; an identical one stays
     for rec in
-        select r.rolname, ((regexp_match(r.rolname, pattern))[2])::bigint as white_label_id
+        select r.oid as role_oid, r.rolname,
+               ((regexp_match(r.rolname, pattern))[2])::bigint as white_label_id
         from pg_catalog.pg_roles as r
         where r.rolname ~ pattern
         order by r.rolname
     loop
+        continue when exists (
+            select 1
+            from pg_catalog.pg_policy as pol
+            where pol.polrelid = tbl
+              and pol.polname = rec.rolname
+              and pol.polcmd = 'r'
+              and pol.polpermissive
+              and pol.polroles = array[rec.role_oid]::oid[]
+              and pg_catalog.pg_get_expr(pol.polqual, pol.polrelid)
+                  = format('(%I = %s)', col, rec.white_label_id)
+        );
         execute format('drop policy if exists %I on %s', rec.rolname, tbl);
         execute format(
             'create policy %I on %s as permissive for select to %I using (%I = %s)',
-            rec.rolname, tbl, rec.rolname, {{ dbt.string_literal(white_label_column) }},
-            rec.white_label_id
+            rec.rolname, tbl, rec.rolname, col, rec.white_label_id
         );
     end loop;
 end
