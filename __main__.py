@@ -6,7 +6,7 @@ from components import config as stack_config
 from components.database import AnalyticsDatabase
 from components.gcp import WorkloadIdentity
 from components.github import CiEnvironment
-from components.heroku import MetabaseApp
+from components.heroku.app import MetabaseApp
 from components.metabase_content import MetabaseContent
 from components.tfe import TerraformWorkspace
 

@@ -34,7 +34,7 @@ from components.access import (
     plan_for,
     require_credentials,
 )
-from components.heroku_credentials import HerokuPostgresCredential
+from components.heroku.credentials import HerokuPostgresCredential
 from components.outputs import DbCredential, DbEndpoint
 from components.pg_sql import TenantPolicies
 

@@ -364,7 +364,7 @@ def _deployed_staging_outputs(root: Path = REPO) -> dict[str, Any]:
     import hashlib
 
     version = str(stack_file_config("staging", root).get(f"{PROJECT}:metabaseVersion", ""))
-    h = hashlib.sha256()  # same recipe as components.heroku.image_digest
+    h = hashlib.sha256()  # same recipe as components.heroku.app.image_digest
     for name in ("heroku.yml", "Dockerfile.heroku", "heroku-entrypoint.sh"):
         path = root / "dashboards" / name
         data = path.read_bytes() if path.is_file() else b""

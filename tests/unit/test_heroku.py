@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components import heroku
+from components.heroku import app as heroku
 from components.config import HEROKU_DYNO_MEMORY_MB, METABASE_MIN_DYNO_MB, ConfigError
 from mfb_infra import program
 from mfb_infra.program import (

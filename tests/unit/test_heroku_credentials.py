@@ -10,7 +10,7 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
-from components.heroku_credentials import HerokuApiError, HerokuCredentialProvider
+from components.heroku.credentials import HerokuApiError, HerokuCredentialProvider
 
 KEY = "test-api-key-0001"
 ADDON = "addon-1234"

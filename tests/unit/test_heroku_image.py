@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from components import heroku
+from components.heroku import app as heroku
 from components.config import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,7 @@ import pytest
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 
-from components.heroku_promotion import HerokuApiError, PipelinePromotionProvider
+from components.heroku.promotion import HerokuApiError, PipelinePromotionProvider
 
 KEY = "test-api-key"
 PIPE, STAGING, PROD = "pipe-1", "app-staging", "app-prod"

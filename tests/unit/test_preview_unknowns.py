@@ -11,7 +11,7 @@ import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime import rpc
 
-from components.heroku_promotion import PipelinePromotionProvider
+from components.heroku.promotion import PipelinePromotionProvider
 from components.metabase.card import CardProvider
 from components.metabase.dashboard import DashboardProvider
 from components.metabase.database import DatabaseProvider

@@ -1,6 +1,6 @@
 """A small Heroku API client shared by the Heroku dynamic providers.
 
-Used by `heroku_promotion` (Platform API) and `heroku_credentials` (Platform + Data API). Built
+Used by `promotion` (Platform API) and `credentials` (Platform + Data API). Built
 per call, never stored on a provider (providers are pickled into state). The API key comes from
 stack config `heroku:apiKey` (secret; handed to the provider's `configure`) or the environment
 variable `HEROKU_API_KEY`; it is never a resource input.

@@ -43,9 +43,9 @@ from pulumiverse_heroku import app as heroku_app
 from pulumiverse_heroku import pipeline as heroku_pipeline
 
 from components.config import ConfigError, StackConfig, StackSecrets
-from components.heroku_promotion import PipelinePromotion
+from components.heroku.promotion import PipelinePromotion
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 IMAGE_DIR = REPO / "dashboards"
 # The Build API source: exactly these files, at the root of the tarball (heroku.yml must be at
 # the root of the source and Heroku's Docker build context is the Dockerfile's directory).

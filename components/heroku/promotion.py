@@ -37,7 +37,7 @@ from pulumi.dynamic import (
 )
 
 from components._dynamic import is_unknown
-from components.heroku_api import PLATFORM_API, HerokuApiError, HerokuClient, api_key
+from components.heroku.api import PLATFORM_API, HerokuApiError, HerokuClient, api_key
 
 DEFAULT_API_URL = PLATFORM_API
 SOURCE_VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+(\+[0-9a-f]{6,64})?$")

@@ -38,7 +38,7 @@ from pulumi.dynamic import (
 )
 
 from components.access import TENANT_ROLE_RE
-from components.heroku_api import DATA_API, PLATFORM_API, HerokuApiError, HerokuClient, api_key
+from components.heroku.api import DATA_API, PLATFORM_API, HerokuApiError, HerokuClient, api_key
 
 IDENTITY_KEYS = ("app", "name", "attachment")
 
