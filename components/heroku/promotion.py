@@ -2,8 +2,9 @@
 
 `PipelinePromotion` copies the staging app's current release to the production app through the
 Platform API (`POST /pipeline-promotions`, then `GET /pipeline-promotions/{id}/promotion-targets`
-until the target succeeds or fails). Before promoting it checks that staging's current release is
-the one the program expects and that it was built from the pinned Metabase version (the version
+until the target succeeds or fails). Before promoting it checks that staging's current release
+runs the slug of the build the staging stack made (a later config-var or add-on release keeps
+that slug and is fine) and that this build was made from the pinned Metabase version (the version
 and image digest make up the Build API `source_blob.version` the program sets on staging builds),
 so production never receives an image nobody vetted.
 
@@ -51,6 +52,7 @@ INPUTS = (
 )
 REPLACE_ON = ("pipeline_id", "target_app_id")
 OUTPUTS = ("promotion_id", "release_id", "source_release_id", "status")
+BUILDS = 50  # how many of staging's newest builds are searched for the running one
 
 
 # --------------------------------------------------------------------------------------------
@@ -58,6 +60,14 @@ OUTPUTS = ("promotion_id", "release_id", "source_release_id", "status")
 # --------------------------------------------------------------------------------------------
 def _is_unknown(value: Any) -> bool:
     return is_unknown(value)
+
+
+def _slug_id(obj: Mapping[str, Any]) -> str | None:
+    return (obj.get("slug") or {}).get("id") or None
+
+
+def _release_id(build: Mapping[str, Any]) -> str | None:
+    return (build.get("release") or {}).get("id") or None
 
 
 def _clean(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,14 +187,8 @@ class PipelinePromotionProvider(ResourceProvider):
         target = props["target_app_id"]
         source = props["source_app_id"] or self._staging_app(client, pipeline)
         current = self._current_release(client, source)
-        expected = props["expected_source_release_id"]
-        if expected and current["id"] != expected:
-            raise HerokuApiError(
-                f"staging app {source} now runs release v{current.get('version')} "
-                f"({current['id']}), not the release {expected} its stack exported; run "
-                "`pulumi up` on the staging stack (or wait for its deploy) and try again"
-            )
-        self._check_version(client, source, current, props["source_version"])
+        build = self._running_build(client, source, current, props["expected_source_release_id"])
+        self._check_version(current, build, props["source_version"])
         try:
             promotion = client.request(
                 "POST",
@@ -224,6 +228,8 @@ class PipelinePromotionProvider(ResourceProvider):
         return staging[0]["app"]["id"]
 
     def _current_release(self, client: HerokuClient, app: str) -> dict[str, Any]:
+        # heroku-go's schema.json declares no ranges for Release List; `version` is what the
+        # Heroku CLI itself sends there (heroku/cli: `Range: 'version ..; max=1, order=desc'`)
         releases = client.request(
             "GET", f"/apps/{app}/releases", range_header="version ..; order=desc, max=10"
         )
@@ -234,23 +240,86 @@ class PipelinePromotionProvider(ResourceProvider):
             )
         return current
 
-    def _check_version(
-        self, client: HerokuClient, app: str, release: Mapping[str, Any], version: str
-    ) -> None:
+    def _builds(self, client: HerokuClient, app: str) -> list[dict[str, Any]]:
+        """The app's newest builds, newest first.
+
+        Build List accepts a Range on `id` or `started_at` only (heroku/heroku-go
+        v6/schema.json, definitions.build.links "List": "ranges": ["id", "started_at"]); any
+        other field is answered 416 requested_range_not_satisfiable (heroku/cli#1674).
+        """
         builds = client.request(
-            "GET", f"/apps/{app}/builds", range_header="created_at ..; order=desc, max=50"
+            "GET", f"/apps/{app}/builds", range_header=f"started_at ..; order=desc, max={BUILDS}"
         )
-        build = next(
-            (b for b in builds or [] if (b.get("release") or {}).get("id") == release["id"]), None
-        )
-        built = ((build or {}).get("source_blob") or {}).get("version") or ""
-        matches = built == version if "+" in version else built.split("+", 1)[0] == version
-        if build is None or not matches:
-            what = f"was built from '{built}'" if build else "was not made by a Build API build"
+        return [b for b in builds or [] if b.get("status") == "succeeded"]
+
+    def _running_build(
+        self,
+        client: HerokuClient,
+        app: str,
+        current: Mapping[str, Any],
+        expected_release: str | None,
+    ) -> dict[str, Any]:
+        """The Build API build whose slug staging's current release runs.
+
+        A config-var or add-on change makes a new release that keeps the running slug
+        (release `slug.id`, schema definitions.release.properties.slug), so staging's current
+        release need not be the build's own: it must run the build's slug (build `slug.id`).
+        When `expected_release` (the release the staging stack's Build recorded) is given, the
+        build is the one that made it, and staging must still run that build's slug.
+
+        Container-stack releases carry no slug (`slug: null`, heroku/heroku-releases-retry#11)
+        and nothing else in the schema names the image a release runs, so there only the
+        build's own release counts as running it.
+        """
+        builds = self._builds(client, app)
+        where = f"staging release v{current.get('version')} ({current['id']})"
+        slug = _slug_id(current)
+        if expected_release:
+            build = next((b for b in builds if _release_id(b) == expected_release), None)
+            if build is None:
+                raise HerokuApiError(
+                    f"release {expected_release}, which the staging stack exported, was not made "
+                    f"by any of staging's last {BUILDS} successful builds; run `pulumi up` on the "
+                    "staging stack and try again"
+                )
+        elif slug:
+            build = next((b for b in builds if _slug_id(b) == slug), None)
+        else:
+            build = next((b for b in builds if _release_id(b) == current["id"]), None)
+        if build is None:
             raise HerokuApiError(
-                f"staging release v{release.get('version')} ({release['id']}) {what}, but "
-                f"production expects '{version}' (Metabase tag + image digest). Deploy the same "
-                "version and image files to staging first (`pulumi up -s staging`), then promote"
+                f"{where} was not made by a Build API build (none of staging's last {BUILDS} "
+                "successful builds made or ran it); deploy staging with `pulumi up -s staging`"
+            )
+        if _release_id(build) == current["id"]:
+            return build
+        if slug and _slug_id(build) == slug:
+            return build  # a config-var / add-on release on top of the build: same slug
+        if not slug:
+            raise HerokuApiError(
+                f"{where} is not build {build['id']}'s release {_release_id(build)}, and on the "
+                "container stack Heroku's API does not say which image a later release runs "
+                "(its slug is null). Deploy staging again (`pulumi up -s staging`) so its "
+                "current release is the build's own, then promote"
+            )
+        raise HerokuApiError(
+            f"{where} runs slug {slug}, not slug {_slug_id(build)} of build {build['id']} "
+            f"(release {_release_id(build)}, which the staging stack exported); staging was "
+            "deployed or rolled back outside this stack. Run `pulumi up` on the staging stack "
+            "(or wait for its deploy) and try again"
+        )
+
+    def _check_version(
+        self, release: Mapping[str, Any], build: Mapping[str, Any], version: str
+    ) -> None:
+        built = (build.get("source_blob") or {}).get("version") or ""
+        matches = built == version if "+" in version else built.split("+", 1)[0] == version
+        if not matches:
+            raise HerokuApiError(
+                f"staging release v{release.get('version')} ({release['id']}) runs build "
+                f"{build['id']}, which was built from '{built}', but production expects "
+                f"'{version}' (Metabase tag + image digest). Deploy the same version and image "
+                "files to staging first (`pulumi up -s staging`), then promote"
             )
 
     def _wait_for_target(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from components.heroku import app as heroku
 from components.config import HEROKU_DYNO_MEMORY_MB, METABASE_MIN_DYNO_MB, ConfigError
+from components.heroku import app as heroku
 from mfb_infra import program
 from mfb_infra.program import (
     DEFAULT_STACK_REFERENCE_OUTPUTS,

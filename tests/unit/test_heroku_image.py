@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from components.heroku import app as heroku
 from components.config import ConfigError
+from components.heroku import app as heroku
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS = REPO / "dashboards"

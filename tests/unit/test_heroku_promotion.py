@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -18,10 +20,56 @@ from components.heroku.promotion import HerokuApiError, PipelinePromotionProvide
 KEY = "test-api-key"
 PIPE, STAGING, PROD = "pipe-1", "app-staging", "app-prod"
 SOURCE_VERSION = "v0.56.19+abcdef012345"
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+# Heroku's list endpoints page with a Range header `<field> [start]..[end][; max=N, order=asc|desc]`
+# (default `id ..; max=200, order=asc`); a partial page answers 206 with Next-Range. Which fields
+# an endpoint orders on: Build List `ranges: ["id", "started_at"]` (heroku/heroku-go
+# v6/schema.json); Release List declares none there, `id`/`version` are what its Accept-Ranges
+# names and what the Heroku CLI sends. Another field is refused with 416 (heroku/cli#1674), a
+# malformed header with 400 (martyzz1/heroku3.py#12).
+LIST_RANGES = {"builds": ("id", "started_at"), "releases": ("id", "version")}
+RANGE_RE = re.compile(r"^\s*(\w+)\s+([^.\s]*)\.\.([^;\s]*)\s*(?:;\s*(.*))?$")
+
+
+BAD_RANGE = {
+    "id": "bad_request",
+    "message": "Invalid `Range` header. Please use format like `id ..; max=10, order=desc`.",
+}
+RANGE_NOT_ALLOWED = {
+    "id": "requested_range_not_satisfiable",
+    "message": "Requested range order is not allowed, please try `id` or another specified in "
+    "`Accept-Ranges`.",
+}
+
+
+def _page(items: list[dict], header: str | None, fields: tuple[str, ...]) -> tuple[int, Any, dict]:
+    m = RANGE_RE.match(header or "id ..")
+    if not m:
+        return 400, BAD_RANGE, {}
+    options = dict(p.strip().partition("=")[::2] for p in (m.group(4) or "").split(",") if p)
+    if set(options) - {"max", "order"} or options.get("order", "asc") not in ("asc", "desc"):
+        return 400, BAD_RANGE, {}
+    field = m.group(1)
+    if field not in fields:
+        return 416, RANGE_NOT_ALLOWED, {}
+    ordered = sorted(items, key=lambda x: x[field], reverse=options.get("order") == "desc")
+    size = min(int(options.get("max", 200)), 1000)
+    headers = {"Accept-Ranges": ", ".join(fields)}
+    if len(ordered) > size:
+        headers["Next-Range"] = f"]{ordered[size - 1][field]}..; max={size}"
+        return 206, ordered[:size], headers
+    return 200, ordered, headers
 
 
 class FakeHeroku:
-    """Just enough of the Platform API for promotions; records every request."""
+    """Just enough of the Platform API for promotions; records every request.
+
+    Shapes follow heroku/heroku-go v6/schema.json: a release has `slug: {id}` ("slug running in
+    this release"; null on the container stack), a build has `status`, `started_at`,
+    `release: {id}`, `slug: {id}` and `source_blob.version`.
+    """
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, str], Any]] = []
@@ -29,72 +77,108 @@ class FakeHeroku:
             {"stage": "staging", "app": {"id": STAGING}},
             {"stage": "production", "app": {"id": PROD}},
         ]
-        self.releases = {STAGING: [{"id": "rel-7", "version": 7, "current": True}]}
-        self.builds = {
-            STAGING: [
-                {
-                    "id": "b-7",
-                    "release": {"id": "rel-7"},
-                    "source_blob": {"version": SOURCE_VERSION},
-                }
-            ]
-        }
+        self.releases: dict[str, list[dict]] = {STAGING: []}
+        self.builds: dict[str, list[dict]] = {STAGING: []}
+        self.build(STAGING, 7, SOURCE_VERSION)
         self.pending_polls = 0  # target answers "pending" this many times first
         self.target_outcome = ("succeeded", None)
         self.fail_next: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
         self.post_error: tuple[int, dict] | None = None
         self.promotions: dict[str, dict] = {}
 
-    def answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
+    # ---- what happens on the app ---------------------------------------------------------
+    def release(self, app: str, slug: str | None, description: str) -> dict:
+        """A new release on `app` running `slug`; it becomes the current one."""
+        releases = self.releases.setdefault(app, [])
+        for r in releases:
+            r["current"] = False
+        version = len(releases) + 1
+        rel = {
+            "id": f"rel-{version}",
+            "version": version,
+            "current": True,
+            "status": "succeeded",
+            "description": description,
+            "slug": {"id": slug} if slug else None,
+        }
+        releases.append(rel)
+        return rel
+
+    def build(self, app: str, n: int, version: str, *, container: bool = False) -> dict:
+        """A successful Build API build whose release becomes current (after a few others)."""
+        while len(self.releases.setdefault(app, [])) < n - 1:
+            self.release(app, None, "Set MB_SITE_URL config vars")
+        slug = None if container else f"slug-{n}"
+        rel = self.release(app, slug, f"Deploy {version}")
+        b = {
+            "id": f"b-{n}",
+            "status": "succeeded",
+            "started_at": (T0 + timedelta(hours=n)).isoformat(),
+            "release": {"id": rel["id"]},
+            "slug": {"id": slug} if slug else None,
+            "source_blob": {"version": version},
+        }
+        self.builds.setdefault(app, []).append(b)
+        return b
+
+    def current(self, app: str) -> dict:
+        return next(r for r in self.releases[app] if r["current"])
+
+    # ---- the API ---------------------------------------------------------------------------
+    def answer(
+        self, method: str, path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict]:
         self.requests.append((method, path, headers, body))
         if headers.get("Authorization") != f"Bearer {KEY}" or "version=3" not in headers.get(
             "Accept", ""
         ):
-            return 401, {"id": "unauthorized", "message": "Invalid credentials provided."}
+            return 401, {"id": "unauthorized", "message": "Invalid credentials provided."}, {}
         queued = self.fail_next.get((method, path))
         if queued:
-            return queued.pop(0), {"id": "server_error", "message": "try again"}
+            return queued.pop(0), {"id": "server_error", "message": "try again"}, {}
         parts = path.strip("/").split("/")
         if method == "GET" and parts[0] == "pipelines" and parts[2] == "pipeline-couplings":
-            return 200, self.couplings
-        if method == "GET" and parts[0] == "apps" and parts[2] == "releases":
-            return 200, self.releases.get(parts[1], [])
-        if method == "GET" and parts[0] == "apps" and parts[2] == "builds":
-            return 200, self.builds.get(parts[1], [])
+            return 200, self.couplings, {}
+        if method == "GET" and parts[0] == "apps" and parts[2] in LIST_RANGES:
+            items = (self.releases if parts[2] == "releases" else self.builds).get(parts[1], [])
+            return _page(items, headers.get("Range"), LIST_RANGES[parts[2]])
         if method == "POST" and path == "/pipeline-promotions":
             if self.post_error:
-                return self.post_error
+                return (*self.post_error, {})
             pid = f"promo-{len(self.promotions) + 1}"
             source = body["source"]["app"]["id"]
-            current = next(r for r in self.releases[source] if r["current"])
             self.promotions[pid] = {
                 "id": pid,
                 "status": "pending",
-                "source": {"app": {"id": source}, "release": {"id": current["id"]}},
+                "source": {"app": {"id": source}, "release": {"id": self.current(source)["id"]}},
                 "targets": [t["app"]["id"] for t in body["targets"]],
             }
-            return 201, self.promotions[pid]
+            return 201, self.promotions[pid], {}
         if method == "GET" and parts[0] == "pipeline-promotions":
             promo = self.promotions.get(parts[1])
             if promo is None:
-                return 404, {"id": "not_found", "message": "Couldn't find that promotion."}
+                return 404, {"id": "not_found", "message": "Couldn't find that promotion."}, {}
             if len(parts) == 2:
-                return 200, promo
+                return 200, promo, {}
             status, error = ("pending", None)
             if self.pending_polls > 0:
                 self.pending_polls -= 1
             else:
                 status, error = self.target_outcome
-            return 200, [
-                {
-                    "app": {"id": t},
-                    "status": status,
-                    "error_message": error,
-                    "release": {"id": f"rel-{t}-1"} if status == "succeeded" else None,
-                }
-                for t in promo["targets"]
-            ]
-        return 404, {"id": "not_found", "message": f"no route {method} {path}"}
+            return (
+                200,
+                [
+                    {
+                        "app": {"id": t},
+                        "status": status,
+                        "error_message": error,
+                        "release": {"id": f"rel-{t}-1"} if status == "succeeded" else None,
+                    }
+                    for t in promo["targets"]
+                ],
+                {},
+            )
+        return 404, {"id": "not_found", "message": f"no route {method} {path}"}, {}
 
     def count(self, method: str, path: str) -> int:
         return sum(1 for m, p, _, _ in self.requests if (m, p) == (method, path))
@@ -108,9 +192,11 @@ def api() -> Iterator[tuple[FakeHeroku, str]]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length)) if length else None
-            status, doc = fake.answer(self.command, self.path, dict(self.headers), body)
+            status, doc, extra = fake.answer(self.command, self.path, dict(self.headers), body)
             data = json.dumps(doc).encode()
             self.send_response(status)
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -201,12 +287,87 @@ def test_create_gives_up_after_the_timeout(api):
         _provider(url, timeout_seconds=0).create(_props())
 
 
-def test_create_refuses_when_staging_moved_to_another_release(api):
+def test_create_promotes_over_a_config_var_release_that_kept_the_builds_slug(api):
     fake, url = api
-    fake.releases[STAGING] = [{"id": "rel-8", "version": 8, "current": True}]
-    with pytest.raises(HerokuApiError, match=r"rel-8.*not the release rel-7"):
+    fake.release(STAGING, "slug-7", "Set MB_SITE_URL config vars")  # rel-8, same slug
+    _provider(url).create(_props())
+    assert fake.count("POST", "/pipeline-promotions") == 1
+
+
+def test_create_promotes_over_an_addon_release_without_an_expected_release(api):
+    fake, url = api
+    fake.release(STAGING, "slug-7", "Attach HEROKU_POSTGRESQL_RED (@ref:postgresql-x)")
+    _provider(url).create(_props(source_app_id=None, expected_source_release_id=None))
+    assert fake.count("POST", "/pipeline-promotions") == 1
+
+
+def test_create_refuses_when_staging_runs_another_builds_slug(api):
+    fake, url = api
+    fake.build(STAGING, 8, SOURCE_VERSION)  # deployed outside the stack: rel-8, slug-8
+    with pytest.raises(HerokuApiError, match=r"runs slug slug-8, not slug slug-7 of build b-7"):
         _provider(url).create(_props())
     assert fake.count("POST", "/pipeline-promotions") == 0
+
+
+def test_create_refuses_a_rollback_to_an_older_slug(api):
+    fake, url = api
+    fake.release(STAGING, "slug-3", "Rollback to v3")
+    with pytest.raises(HerokuApiError, match=r"runs slug slug-3"):
+        _provider(url).create(_props())
+    assert fake.count("POST", "/pipeline-promotions") == 0
+
+
+def test_create_refuses_an_expected_release_no_build_made(api):
+    _, url = api
+    with pytest.raises(HerokuApiError, match=r"release rel-3, which the staging stack exported"):
+        _provider(url).create(_props(expected_source_release_id="rel-3"))
+
+
+def test_create_promotes_a_container_release_that_is_the_builds_own(api):
+    fake, url = api
+    fake.builds[STAGING] = []
+    fake.build(STAGING, 8, SOURCE_VERSION, container=True)
+    _provider(url).create(_props(expected_source_release_id="rel-8"))
+    assert fake.count("POST", "/pipeline-promotions") == 1
+
+
+def test_create_refuses_a_container_config_release_it_cannot_tie_to_the_build(api):
+    fake, url = api
+    fake.builds[STAGING] = []
+    fake.build(STAGING, 8, SOURCE_VERSION, container=True)
+    fake.release(STAGING, None, "Set MB_SITE_URL config vars")
+    with pytest.raises(HerokuApiError, match=r"container stack.*slug is null"):
+        _provider(url).create(_props(expected_source_release_id="rel-8"))
+    assert fake.count("POST", "/pipeline-promotions") == 0
+
+
+def test_create_finds_the_newest_build_beyond_herokus_default_page(api):
+    fake, url = api
+    for n in range(8, 260):  # more builds than one default (200) or requested page holds
+        fake.build(STAGING, n, SOURCE_VERSION)
+    _provider(url).create(_props(expected_source_release_id=fake.current(STAGING)["id"]))
+    assert fake.count("POST", "/pipeline-promotions") == 1
+
+
+def test_builds_are_listed_with_a_range_field_the_schema_allows(api):
+    fake, url = api
+    _provider(url).create(_props())
+    ranges = [h.get("Range") for m, p, h, _ in fake.requests if p == f"/apps/{STAGING}/builds"]
+    assert [r.split()[0] for r in ranges] == ["started_at"]
+
+
+def test_fake_refuses_a_created_at_range_as_heroku_does():
+    status, doc, _ = FakeHeroku().answer(
+        "GET",
+        f"/apps/{STAGING}/builds",
+        {
+            "Authorization": f"Bearer {KEY}",
+            "Accept": "application/vnd.heroku+json; version=3",
+            "Range": "created_at ..; order=desc, max=50",
+        },
+        None,
+    )
+    assert (status, doc["id"]) == (416, "requested_range_not_satisfiable")
 
 
 def test_create_refuses_a_staging_release_built_from_another_version(api):
@@ -229,7 +390,7 @@ def test_create_refuses_a_staging_release_no_build_made(api):
     fake, url = api
     fake.builds[STAGING] = []
     with pytest.raises(HerokuApiError, match="not made by a Build API build"):
-        _provider(url).create(_props())
+        _provider(url).create(_props(expected_source_release_id=None))
 
 
 def test_create_refuses_a_staging_app_without_a_release(api):
