@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mfb_infra import local
+from mfb_infra.conninfo import with_dbname
 from mfb_infra.isolation import dsn_with_login
 
 GOAL = 1.2
@@ -104,7 +105,7 @@ def build(args) -> tuple[str, dict[str, str]]:
     passwords = local.load_credentials(
         root / local.CREDENTIALS_FILE, [local.OWNER_ROLE, *[t.role for t in plan.tenant_roles]]
     )
-    db_dsn = admin.rsplit("/", 1)[0] + f"/{args.dbname}"
+    db_dsn = with_dbname(admin, args.dbname)
     if args.reuse:
         return db_dsn, passwords
     db_dsn = local.recreate_database(admin, args.dbname)

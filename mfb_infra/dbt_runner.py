@@ -15,7 +15,6 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 OUTPUT_TAIL_LINES = 60
@@ -86,20 +85,28 @@ def run_dbt(
 
 
 def dbt_env_for_dsn(dsn: str, schema: str = "analytics") -> dict[str, str]:
-    """Map postgresql://user:pass@host:port/db?sslmode=... to the DB_* variables of profiles.yml."""
-    parts = urlsplit(dsn)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError(f"not a postgres DSN (scheme {parts.scheme!r}); expected postgresql://...")
-    if not parts.username or not parts.path.strip("/"):
-        raise ValueError("the DSN needs a user and a database name: postgresql://user@host/db")
-    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    """The DB_* variables of profiles.yml for a libpq connection string (URI or key=value).
+
+    Parsed with libpq's rules (mfb_infra.conninfo): host/port given as URI query parameters and a
+    unix-socket directory as host reach dbt as they are (dbt-postgres hands `host` to libpq, which
+    takes a path as a socket directory).
+    """
+    from mfb_infra import conninfo
+
+    params = conninfo.parse(dsn)
+    if not params.get("user") or not params.get("dbname"):
+        raise ValueError(
+            "the DSN needs a user and a database name: postgresql://user@host/db or "
+            "'host=... user=... dbname=...'"
+        )
+    host, port = conninfo.endpoint(dsn)
     return {
-        "DB_HOST": parts.hostname or "localhost",
-        "DB_PORT": str(parts.port or 5432),
-        "DB_USER": unquote(parts.username),
-        "DB_PASS": unquote(parts.password or ""),
-        "DB_NAME": unquote(parts.path.lstrip("/")),
+        "DB_HOST": host,
+        "DB_PORT": port,
+        "DB_USER": params["user"],
+        "DB_PASS": params.get("password", ""),
+        "DB_NAME": params["dbname"],
         "DB_SCHEMA": schema,
-        "DB_SSLMODE": query.get("sslmode", "prefer"),
+        "DB_SSLMODE": params.get("sslmode") or os.environ.get("PGSSLMODE") or "prefer",
         "DBT_TARGET": "postgres",
     }

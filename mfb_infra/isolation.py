@@ -20,7 +20,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlsplit, urlunsplit
 
 OUTSIDER_ROLES = ("mfb_isolation_outsider", "wl_isolation_probe_ro_x")  # no convention match
 
@@ -89,14 +88,10 @@ class IsolationReport:
 
 
 def dsn_with_login(dsn: str, user: str, password: str | None) -> str:
-    """The same server and database as `dsn`, logging in as `user`."""
-    parts = urlsplit(dsn)
-    auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
-    host = parts.hostname or "localhost"
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{auth}@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    """The same server and database as `dsn`, logging in as `user` (libpq rules, any form)."""
+    from mfb_infra.conninfo import with_login
+
+    return with_login(dsn, user, password)
 
 
 # --------------------------------------------------------------------------------------------

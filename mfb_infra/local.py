@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from components.access import AccessPlan, quote_ident, quote_literal, render_sql
+from mfb_infra import conninfo
 from mfb_infra.isolation import IsolationReport, TenantLogin, dsn_with_login, prove_isolation
 
 REPO = Path(__file__).resolve().parent.parent
@@ -126,8 +126,7 @@ def ensure_server(root: Path):
 
 
 def _with_dbname(dsn: str, dbname: str) -> str:
-    p = urlsplit(dsn)
-    return urlunsplit((p.scheme, p.netloc, f"/{dbname}", p.query, p.fragment))
+    return conninfo.with_dbname(dsn, dbname)
 
 
 def _connect(dsn: str):
@@ -245,8 +244,9 @@ def up(
             f"{server.root} on port {server.port}"
         )
     else:
-        admin_dsn = dsn
-        say(f"server: using {_redacted(dsn)}")
+        # host/port as libpq resolved them (a socket directory, a default), for dbt and psql
+        admin_dsn = conninfo.pinned(dsn)
+        say(f"server: using {_redacted(admin_dsn)}")
     db_dsn = recreate_database(admin_dsn, dbname)
     timings["server+database"] = time.monotonic() - t
 
@@ -281,13 +281,13 @@ def up(
     timings["isolation proof"] = time.monotonic() - t
     timings["total"] = time.monotonic() - t_all
 
-    parts = urlsplit(db_dsn)
+    host, port = conninfo.endpoint(db_dsn)
     result = LocalResult(
         stack=stack,
         admin_dsn=admin_dsn,
         dbname=dbname,
-        port=parts.port,
-        host=parts.hostname or "localhost",
+        port=int(port),
+        host=host,
         plan=plan,
         sample=sample,
         marts_built=built,
@@ -409,16 +409,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _redacted(dsn: str) -> str:
-    """The DSN without its password (user:password@ and a ?password= parameter)."""
-    if "://" not in dsn:
-        return "(a key=value connection string)"
-    parts = urlsplit(dsn)
-    query = "&".join(
-        q for q in parts.query.split("&") if q and not q.lower().startswith("password=")
-    )
-    return urlunsplit(
-        urlsplit(dsn_with_login(dsn, parts.username or "?", None))._replace(query=query)
-    )
+    """The DSN without its password, in either form (see mfb_infra.conninfo.redacted)."""
+    return conninfo.redacted(dsn)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

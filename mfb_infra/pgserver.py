@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server built from Debian's `postgresql` binaries.
+"""A throwaway PostgreSQL server run from the machine's PostgreSQL binaries (see find_bindir).
 
 Used by the tests (real SQL, roles, RLS, dbt) and by `mfb-infra local up`. `initdb` refuses to
 run as root, so when we are root every server command runs as the unprivileged `postgres` OS
@@ -22,32 +22,71 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUPERUSER = "postgres"
-SEARCH_DIRS = ("/usr/lib/postgresql/*/bin",)
+# Where installed server binaries live when they are not on PATH, newest version first within a
+# pattern (scripts/setup.sh searches the same places in the same order).
+VERSIONED_DIRS = (
+    "usr/lib/postgresql/*/bin",  # Debian / Ubuntu packages
+    "opt/homebrew/opt/postgresql@*/bin",  # Homebrew, Apple Silicon
+    "usr/local/opt/postgresql@*/bin",  # Homebrew, Intel
+)
+FIXED_DIRS = (
+    "opt/homebrew/opt/postgresql/bin",
+    "usr/local/opt/postgresql/bin",
+    "Applications/Postgres.app/Contents/Versions/latest/bin",
+)
 
 
 class PgServerError(RuntimeError):
     pass
 
 
-def find_bindir() -> Path:
-    """The directory holding initdb/pg_ctl: $PG_BINDIR, then Debian's layout, then PATH."""
+def _has_server_binaries(d: Path) -> bool:
+    return all(
+        os.access(d / name, os.X_OK) and (d / name).is_file() for name in ("initdb", "pg_ctl")
+    )
+
+
+def _version_key(d: Path) -> tuple[int, ...]:
+    """16 in .../postgresql/16/bin or .../postgresql@16/bin (0 when there is none)."""
+    tail = d.parent.name.rpartition("@")[2]
+    return tuple(int(x) for x in tail.split(".") if x.isdigit()) or (0,)
+
+
+def _pg_config_bindir() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if not pg_config:
+        return None
+    res = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+    return Path(res.stdout.strip()) if res.returncode == 0 and res.stdout.strip() else None
+
+
+def find_bindir(root: Path = Path("/")) -> Path:
+    """The directory holding initdb and pg_ctl: $PG_BINDIR, then PATH, then `pg_config
+    --bindir`, then Debian's, Homebrew's and Postgres.app's install locations under `root`."""
     env = os.environ.get("PG_BINDIR")
     if env:
-        return Path(env)
-    candidates = sorted(
-        (Path(p) for pattern in SEARCH_DIRS for p in glob.glob(pattern)),
-        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
-        reverse=True,
-    )
+        if _has_server_binaries(Path(env)):
+            return Path(env)
+        raise PgServerError(f"PG_BINDIR={env} has no initdb and pg_ctl")
+    found = shutil.which("initdb")
+    # resolved: Homebrew's and this image's PATH entries are symlinks into the real bin dir
+    candidates: list[Path] = [Path(os.path.realpath(found)).parent] if found else []
+    from_pg_config = _pg_config_bindir()
+    if from_pg_config:
+        candidates.append(from_pg_config)
+    for pattern in VERSIONED_DIRS:
+        dirs = (Path(p) for p in glob.glob(str(root / pattern)))
+        candidates += sorted(dirs, key=_version_key, reverse=True)
+    candidates += [root / d for d in FIXED_DIRS]
     for c in candidates:
-        if (c / "initdb").exists() and (c / "pg_ctl").exists():
+        if _has_server_binaries(c):
             return c
-    which = shutil.which("initdb")
-    if which:
-        return Path(os.path.realpath(which)).parent
     raise PgServerError(
-        "PostgreSQL server binaries not found (initdb, pg_ctl). Install them with "
-        "`apt-get install -y postgresql` (or set PG_BINDIR to their directory)."
+        "PostgreSQL server binaries not found (initdb and pg_ctl, searched PATH, `pg_config "
+        "--bindir`, /usr/lib/postgresql/*/bin, Homebrew and Postgres.app). Install them: "
+        "Debian/Ubuntu `sudo apt-get install -y postgresql`; macOS `brew install postgresql@16` "
+        "or Postgres.app, with its bin directory on PATH (or set PG_BINDIR to it). "
+        "`bash scripts/setup.sh` does this check too."
     )
 
 
@@ -86,8 +125,22 @@ class PgServer:
     def dsn(
         self, dbname: str = "postgres", user: str = SUPERUSER, password: str | None = None
     ) -> str:
-        auth = user if password is None else f"{user}:{password}"
-        return f"postgresql://{auth}@127.0.0.1:{self.port}/{dbname}"
+        """A key=value DSN over TCP on 127.0.0.1 (libpq quoting, any characters)."""
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(
+            host="127.0.0.1", port=self.port, user=user, password=password, dbname=dbname
+        )
+
+    def socket_uri(self, dbname: str = "postgres", user: str = SUPERUSER) -> str:
+        """A libpq URI over the unix socket, host and port as query parameters (the form
+        `postgresql://u@/db?host=/var/run/postgresql` users pass to `local up --dsn`)."""
+        from urllib.parse import quote
+
+        return (
+            f"postgresql://{quote(user, safe='')}@/{quote(dbname, safe='')}"
+            f"?host={quote(str(self.sockdir), safe='/')}&port={self.port}"
+        )
 
     # --- lifecycle -------------------------------------------------------------------------
     @classmethod

@@ -8,7 +8,7 @@ import stat
 import psycopg
 import pytest
 
-from mfb_infra import local
+from mfb_infra import conninfo, local
 from mfb_infra.isolation import dsn_with_login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dbt]
@@ -61,7 +61,7 @@ def test_local_up_creates_all_eight_production_tenants(local_up):
 
 def test_tenant_rows_add_up_to_the_owners_rows_for_tenant_ids(local_up):
     result, _, _ = local_up
-    with psycopg.connect(result.admin_dsn.rsplit("/", 1)[0] + f"/{result.dbname}") as conn:
+    with psycopg.connect(conninfo.with_dbname(result.admin_dsn, result.dbname)) as conn:
         owner_rows = conn.execute(
             "SELECT count(*) FROM analytics.mart_screener_data "
             "WHERE white_label_id IN (1, 3, 4, 5, 38, 39, 40, 41)"
@@ -95,7 +95,7 @@ def test_credentials_file_is_private(local_up):
 
 def test_dbt_runs_as_the_owner_role_not_a_superuser(local_up):
     result, _, _ = local_up
-    with psycopg.connect(result.admin_dsn.rsplit("/", 1)[0] + f"/{result.dbname}") as conn:
+    with psycopg.connect(conninfo.with_dbname(result.admin_dsn, result.dbname)) as conn:
         owner, superuser = conn.execute(
             "SELECT c.relowner::regrole::text, r.rolsuper FROM pg_class c JOIN pg_roles r "
             "ON r.oid = c.relowner WHERE c.oid = 'analytics.mart_screener_data'::regclass"
@@ -106,7 +106,7 @@ def test_dbt_runs_as_the_owner_role_not_a_superuser(local_up):
 def test_tenant_can_log_in_with_the_stored_password(local_up):
     result, root, _ = local_up
     pw = json.loads((root / "credentials.json").read_text())["roles"]["wl_nc_5_ro"]
-    dsn = dsn_with_login(result.admin_dsn.rsplit("/", 1)[0] + f"/{result.dbname}", "wl_nc_5_ro", pw)
+    dsn = dsn_with_login(conninfo.with_dbname(result.admin_dsn, result.dbname), "wl_nc_5_ro", pw)
     with psycopg.connect(dsn) as conn:
         assert conn.execute(
             "SELECT DISTINCT white_label_id FROM analytics.mart_screener_data"
