@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,9 @@ T0 = datetime(2026, 11, 1, tzinfo=UTC)
 # names and what the Heroku CLI sends. Another field is refused with 416 (heroku/cli#1674), a
 # malformed header with 400 (martyzz1/heroku3.py#12).
 LIST_RANGES = {"builds": ("id", "started_at"), "releases": ("id", "version")}
+# a build object has no `started_at` property (only `created_at`): the fake orders by when it
+# was created, which is when it started
+SORT_KEY = {"started_at": "created_at"}
 RANGE_RE = re.compile(r"^\s*(\w+)\s+([^.\s]*)\.\.([^;\s]*)\s*(?:;\s*(.*))?$")
 
 
@@ -54,11 +58,12 @@ def _page(items: list[dict], header: str | None, fields: tuple[str, ...]) -> tup
     field = m.group(1)
     if field not in fields:
         return 416, RANGE_NOT_ALLOWED, {}
-    ordered = sorted(items, key=lambda x: x[field], reverse=options.get("order") == "desc")
+    key = SORT_KEY.get(field, field)
+    ordered = sorted(items, key=lambda x: x[key], reverse=options.get("order") == "desc")
     size = min(int(options.get("max", 200)), 1000)
     headers = {"Accept-Ranges": ", ".join(fields)}
     if len(ordered) > size:
-        headers["Next-Range"] = f"]{ordered[size - 1][field]}..; max={size}"
+        headers["Next-Range"] = f"]{ordered[size - 1][key]}..; max={size}"
         return 206, ordered[:size], headers
     return 200, ordered, headers
 
@@ -67,8 +72,9 @@ class FakeHeroku:
     """Just enough of the Platform API for promotions; records every request.
 
     Shapes follow heroku/heroku-go v6/schema.json: a release has `slug: {id}` ("slug running in
-    this release"; null on the container stack), a build has `status`, `started_at`,
-    `release: {id}`, `slug: {id}` and `source_blob.version`.
+    this release"; null on the container stack), a build has `status`, `created_at`,
+    `release: {id}`, `slug: {id}` and `source_blob.version`. Every object it answers with is
+    checked against the schema's property names (tests/unit/heroku_platform_schema.json).
     """
 
     def __init__(self) -> None:
@@ -85,6 +91,8 @@ class FakeHeroku:
         self.fail_next: dict[tuple[str, str], list[int]] = {}  # (method, path) -> statuses
         self.post_error: tuple[int, dict] | None = None
         self.promotions: dict[str, dict] = {}
+        self.targets: dict[str, list[str]] = {}  # promotion id -> target app ids
+        self.answers: list[tuple[str, Any]] = []  # (route kind, 2xx body) for the schema check
 
     # ---- what happens on the app ---------------------------------------------------------
     def release(self, app: str, slug: str | None, description: str) -> dict:
@@ -113,7 +121,7 @@ class FakeHeroku:
         b = {
             "id": f"b-{n}",
             "status": "succeeded",
-            "started_at": (T0 + timedelta(hours=n)).isoformat(),
+            "created_at": (T0 + timedelta(hours=n)).isoformat(),
             "release": {"id": rel["id"]},
             "slug": {"id": slug} if slug else None,
             "source_blob": {"version": version},
@@ -126,6 +134,21 @@ class FakeHeroku:
 
     # ---- the API ---------------------------------------------------------------------------
     def answer(
+        self, method: str, path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict]:
+        status, doc, extra = self._answer(method, path, headers, body)
+        if status < 300:
+            last = path.strip("/").split("/")[-1]
+            kind = {
+                "builds": "build",
+                "releases": "release",
+                "pipeline-couplings": "pipeline-coupling",
+                "promotion-targets": "pipeline-promotion-target",
+            }.get(last, "pipeline-promotion")
+            self.answers.append((kind, doc))
+        return status, doc, extra
+
+    def _answer(
         self, method: str, path: str, headers: dict[str, str], body: Any
     ) -> tuple[int, Any, dict]:
         self.requests.append((method, path, headers, body))
@@ -151,8 +174,8 @@ class FakeHeroku:
                 "id": pid,
                 "status": "pending",
                 "source": {"app": {"id": source}, "release": {"id": self.current(source)["id"]}},
-                "targets": [t["app"]["id"] for t in body["targets"]],
             }
+            self.targets[pid] = [t["app"]["id"] for t in body["targets"]]
             return 201, self.promotions[pid], {}
         if method == "GET" and parts[0] == "pipeline-promotions":
             promo = self.promotions.get(parts[1])
@@ -174,7 +197,7 @@ class FakeHeroku:
                         "error_message": error,
                         "release": {"id": f"rel-{t}-1"} if status == "succeeded" else None,
                     }
-                    for t in promo["targets"]
+                    for t in self.targets[parts[1]]
                 ],
                 {},
             )
@@ -368,6 +391,31 @@ def test_fake_refuses_a_created_at_range_as_heroku_does():
         None,
     )
     assert (status, doc["id"]) == (416, "requested_range_not_satisfiable")
+
+
+SCHEMA = json.loads((Path(__file__).with_name("heroku_platform_schema.json")).read_text())
+
+
+def _unknown_keys(kind: str, obj: dict) -> list[str]:
+    props = SCHEMA[kind]["properties"]
+    bad = [k for k in obj if k not in props]
+    for key, nested in props.items():
+        if nested is not None and isinstance(obj.get(key), dict):
+            bad += [f"{key}.{k}" for k in obj[key] if k not in nested]
+    return bad
+
+
+def test_fake_answers_only_with_properties_the_schema_defines(api):
+    fake, url = api
+    fake.release(STAGING, "slug-7", "Set MB_SITE_URL config vars")
+    _provider(url).create(_props(source_app_id=None))  # every route: couplings too
+    objects = [(k, o) for k, doc in fake.answers for o in (doc if isinstance(doc, list) else [doc])]
+    assert {k for k, _ in objects} == set(SCHEMA) - {"_source"}
+    assert [(k, bad) for k, o in objects if (bad := _unknown_keys(k, o))] == []
+
+
+def test_fake_build_ranges_are_the_schemas():
+    assert list(LIST_RANGES["builds"]) == SCHEMA["build"]["links"]["List"]["ranges"]
 
 
 def test_create_refuses_a_staging_release_built_from_another_version(api):
