@@ -12,6 +12,10 @@
 # Only on Debian/Ubuntu is a missing one installed (apt-get); anywhere else the script says what
 # to install and stops.
 set -euo pipefail
+case "${1:-}" in
+  "" | --postgres-only) ;;
+  *) echo "usage: bash scripts/setup.sh [--postgres-only]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 
 # Where the script looks; tests point this at a fake filesystem root.
