@@ -9,7 +9,7 @@ import pytest
 from conftest import MB, double_only
 from harness import CheckFailed
 
-from components.metabase.card import CardProvider, derive_entity_id
+from components.metabase.card import CardProvider
 from components.metabase.collection import CollectionProvider
 from components.metabase.dashboard import DashboardProvider
 
@@ -39,7 +39,6 @@ def content(mb: MB) -> dict[str, Any]:
                 "database_id": mb.sample_db_id(),
                 "sql": f"SELECT {i} AS n",
                 "display": "scalar",
-                "entity_id": derive_entity_id("dash-test", mb.run_id, str(i)),
             },
         )
         ids.append(int(outs["card_id"]))
