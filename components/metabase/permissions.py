@@ -1,10 +1,17 @@
 """Permission groups and the data / collection permission graphs.
 
 The graph resources touch only the (group, database|collection) pairs they declare: they read the
-live graph, overlay their entries onto the live maps of the groups they manage (so no pair is ever
-sent as nil), and ``PUT`` with the live ``revision``. A stale revision (``409``) is re-read and
-retried once. Entries dropped from the program (or the whole resource on delete) are revoked
-(``none`` / ``create-queries: no``) if the pair still exists; other groups are never sent.
+live graph, compare each declared pair with it, and ``PUT`` only the pairs (and, for data, only
+the permission types) that differ, with the live ``revision``. A no-op ``up`` sends no PUT: every
+PUT makes a new revision on the server. A stale revision (``409``) is re-read and retried once.
+Entries dropped from the program (or the whole resource on delete) are revoked (``none`` /
+``create-queries: no`` + no downloads); other groups are never sent.
+
+Both graphs are **sparse** on GET: Metabase leaves out every value equal to the least permissive
+one of its type (data_permissions/graph.clj ``ellide?``: view-data ``blocked``, create-queries
+``no``, download/data-model none, details ``no``; the collection graph leaves out ``none`` since
+0.56.13). A missing value therefore *is* the least permissive one here, so a refresh followed by a
+preview shows no change for a pair declared with such a value.
 """
 
 from __future__ import annotations
@@ -33,7 +40,41 @@ COLLECTION_ACCESS = ("read", "write", "none")
 GRAPH_PATHS = {"data": "permissions/graph", "collection": "collection/graph"}
 OBJECT_KEYS = {"data": "database_id", "collection": "collection_id"}
 VALUE_KEYS = {"data": "permissions", "collection": "access"}
-REVOKED: dict[str, Any] = {"data": {"create-queries": "no"}, "collection": "none"}
+#: what GET leaves out, per data permission type (the least permissive API value)
+DATA_LEAST: dict[str, Any] = {
+    "view-data": "blocked",
+    "create-queries": "no",
+    "download": {"schemas": "none"},
+    "data-model": {"schemas": "none"},
+    "details": "no",
+}
+REVOKED: dict[str, Any] = {
+    "data": {"create-queries": "no", "download": {"schemas": "none"}},
+    "collection": "none",
+}
+
+
+def full_data_value(live: Any) -> dict[str, Any]:
+    """A live (sparse) data permission with every left-out type filled in."""
+    value = dict(DATA_LEAST)
+    if isinstance(live, Mapping):
+        value.update({k: v for k, v in live.items() if v is not None})
+    return value
+
+
+def live_value(kind: str, groups: Mapping[str, Any], pair: tuple[str, str]) -> Any:
+    """The live value of one pair, missing = least permissive."""
+    g, o = pair
+    live = (groups.get(g) or {}).get(o)
+    if kind == "data":
+        return full_data_value(live)
+    return live or "none"
+
+
+def declared_value(kind: str, value: Any) -> Any:
+    if kind == "data" and isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if v is not None}
+    return value
 
 
 class PermissionsGroupProvider(MetabaseProvider):
@@ -115,10 +156,30 @@ def _entries(kind: str, pairs: Mapping[tuple[str, str], Any]) -> list[dict[str, 
     ]
 
 
-def _merged(kind: str, live: Any, declared: Any) -> Any:
-    if kind == "data" and isinstance(live, Mapping) and isinstance(declared, Mapping):
-        return {**live, **declared}
-    return declared
+def pending_changes(
+    kind: str,
+    groups: Mapping[str, Any],
+    wanted: Mapping[tuple[str, str], Any],
+    revoke: Mapping[tuple[str, str], Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What a PUT must carry so the live graph matches: ``{group: {object: value}}``.
+
+    Data values carry only the permission types that differ (the server sets each type sent and
+    leaves the others alone). Empty when the live graph already matches.
+    """
+    changes = {p: declared_value(kind, v) for p, v in wanted.items()}
+    for pair in revoke or {}:
+        changes.setdefault(pair, REVOKED[kind])
+    payload: dict[str, dict[str, Any]] = {}
+    for (g, o), target in changes.items():
+        current = live_value(kind, groups, (g, o))
+        if kind == "data":
+            diff = {k: v for k, v in target.items() if not same(current.get(k), v)}
+            if diff:
+                payload.setdefault(g, {})[o] = diff
+        elif not same(current, target):
+            payload.setdefault(g, {})[o] = target
+    return payload
 
 
 def apply_graph(
@@ -127,7 +188,7 @@ def apply_graph(
     wanted: Mapping[tuple[str, str], Any],
     revoke: Mapping[tuple[str, str], Any] | None = None,
 ) -> int | None:
-    """Overlay ``wanted`` (and revocations) onto the live graph; PUT only if something changes.
+    """PUT the declared pairs (and revocations) that differ from the live graph; nothing if none.
 
     Returns the new revision (None when nothing needed changing).
     """
@@ -135,18 +196,7 @@ def apply_graph(
     for attempt in range(2):
         graph = client.get(path)
         groups = {str(g): dict(v or {}) for g, v in (graph.get("groups") or {}).items()}
-        payload: dict[str, dict[str, Any]] = {}
-        changes = dict(wanted)
-        for pair in revoke or {}:
-            g, o = pair
-            if g in groups and o in groups[g] and pair not in changes:
-                changes[pair] = REVOKED[kind]
-        for (g, o), value in changes.items():
-            current = groups.get(g, {}).get(o)
-            target = _merged(kind, current, value)
-            if same(current, target):
-                continue
-            payload.setdefault(g, dict(groups.get(g, {})))[o] = target
+        payload = pending_changes(kind, groups, wanted, revoke)
         if not payload:
             return None
         try:
@@ -162,13 +212,14 @@ def apply_graph(
 def live_pairs(
     client: MetabaseClient, kind: str, declared: Mapping[tuple[str, str], Any]
 ) -> dict[tuple[str, str], Any]:
-    """Live values of the declared pairs (data values projected onto the declared keys)."""
+    """Live values of the declared pairs (data values projected onto the declared keys),
+    a left-out value read as the least permissive one."""
     graph = client.get(GRAPH_PATHS[kind])
     groups = {str(g): v or {} for g, v in (graph.get("groups") or {}).items()}
     out = {}
-    for (g, o), value in declared.items():
-        live = groups.get(g, {}).get(o)
-        out[(g, o)] = project(live, value) if kind == "data" else live
+    for pair, value in declared.items():
+        live = live_value(kind, groups, pair)
+        out[pair] = project(live, declared_value(kind, value)) if kind == "data" else live
     return out
 
 
@@ -213,9 +264,11 @@ class PermissionsGraphProvider(MetabaseProvider):
         return failures
 
     def comparable(self, key: str, value: Any, props: Mapping[str, Any]) -> Any:
-        return _entries(
-            props.get("kind") or "data", _pairs(props.get("kind") or "data", value or [])
-        )
+        kind = props.get("kind") or "data"
+        pairs = {p: declared_value(kind, v) for p, v in _pairs(kind, value or []).items()}
+        if kind == "data":  # a declared least-permissive value and a left-out one are the same
+            pairs = {p: project(full_data_value(v), v) for p, v in pairs.items()}
+        return _entries(kind, pairs)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         apply_graph(self.client(props), props["kind"], _pairs(props["kind"], props["entries"]))
