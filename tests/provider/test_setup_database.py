@@ -10,7 +10,7 @@ from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MB, double_only
 from harness import CheckFailed, Engine
 from metabase_double import MetabaseDouble
 
-from components.metabase.client import MetabaseConfigError
+from components.metabase.client import Credentials, MetabaseClient, MetabaseConfigError
 from components.metabase.database import DatabaseProvider, SyncTimeout
 from components.metabase.setup import SetupProvider
 
@@ -34,6 +34,30 @@ def test_setup_completes_first_run_setup_on_a_fresh_instance(fresh_double: Metab
     engine = Engine({"url": fresh_double.url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     outs = engine.up("setup", SetupProvider(), {"health_interval_seconds": 0.05})
     assert fresh_double.users[ADMIN_EMAIL]["is_superuser"] and outs["admin_user_id"] == 1
+
+
+@double_only
+def test_setup_prefs_cannot_turn_tracking_off(fresh_double: MetabaseDouble) -> None:
+    """Control: 0.56's /api/setup ignores prefs.allow_tracking and turns tracking on."""
+    token = fresh_double.setup_token
+    client = MetabaseClient(Credentials(fresh_double.url, ADMIN_EMAIL, ADMIN_PASSWORD))
+    client._post_retrying(
+        "setup",
+        {
+            "token": token,
+            "user": {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+            "prefs": {"site_name": "MFB", "allow_tracking": False},
+        },
+        auth=False,
+    )
+    assert fresh_double.settings["anon-tracking-enabled"] is True
+
+
+@double_only
+def test_setup_turns_anonymous_tracking_off(fresh_double: MetabaseDouble) -> None:
+    engine = Engine({"url": fresh_double.url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    engine.up("setup", SetupProvider(), {"health_interval_seconds": 0.05})
+    assert fresh_double.settings["anon-tracking-enabled"] is False
 
 
 def test_setup_on_a_set_up_instance_verifies_the_login(mb: MB) -> None:
