@@ -39,6 +39,8 @@ BUILTIN_GROUPS = {"All Users": 1, "Administrators": 2}
 COLLECTION_ACCESS = ("read", "write", "none")
 GRAPH_PATHS = {"data": "permissions/graph", "collection": "collection/graph"}
 OBJECT_KEYS = {"data": "database_id", "collection": "collection_id"}
+#: a data entry for every database the group has no explicit entry for
+OTHER_DATABASES = "*"
 VALUE_KEYS = {"data": "permissions", "collection": "access"}
 #: what GET leaves out, per data permission type (the least permissive API value)
 DATA_LEAST: dict[str, Any] = {
@@ -143,7 +145,10 @@ def _pairs(kind: str, entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, s
     out = {}
     for e in entries or []:
         obj = e.get(obj_key)
-        obj_s = "root" if obj in (None, "root") else str(as_int_id(obj))
+        if obj == OTHER_DATABASES and kind == "data":
+            obj_s = OTHER_DATABASES
+        else:
+            obj_s = "root" if obj in (None, "root") else str(as_int_id(obj))
         out[(str(as_int_id(e.get("group_id"))), obj_s)] = e.get(value_key)
     return out
 
@@ -151,9 +156,31 @@ def _pairs(kind: str, entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, s
 def _entries(kind: str, pairs: Mapping[tuple[str, str], Any]) -> list[dict[str, Any]]:
     obj_key, value_key = OBJECT_KEYS[kind], VALUE_KEYS[kind]
     return [
-        {"group_id": int(g), obj_key: o if o == "root" else int(o), value_key: v}
+        {"group_id": int(g), obj_key: o if o in ("root", OTHER_DATABASES) else int(o), value_key: v}
         for (g, o), v in sorted(pairs.items())
     ]
+
+
+def expand_others(
+    kind: str, pairs: Mapping[tuple[str, str], Any], database_ids: Sequence[int]
+) -> dict[tuple[str, str], Any]:
+    """Replace each ``(group, "*")`` data pair by one pair per database the group has no
+    explicit entry for (the Sample Database, databases added by hand later)."""
+    if kind != "data":
+        return dict(pairs)
+    out = {p: v for p, v in pairs.items() if p[1] != OTHER_DATABASES}
+    for (g, o), value in pairs.items():
+        if o != OTHER_DATABASES:
+            continue
+        for db in database_ids:
+            out.setdefault((g, str(db)), value)
+    return out
+
+
+def _database_ids(client: MetabaseClient, *pair_maps: Mapping[tuple[str, str], Any]) -> list[int]:
+    if not any(o == OTHER_DATABASES for pairs in pair_maps for _g, o in pairs):
+        return []
+    return [int(db["id"]) for db in client.list_data("database") if isinstance(db.get("id"), int)]
 
 
 def pending_changes(
@@ -193,6 +220,9 @@ def apply_graph(
     Returns the new revision (None when nothing needed changing).
     """
     path = GRAPH_PATHS[kind]
+    database_ids = _database_ids(client, wanted, revoke or {})
+    wanted = expand_others(kind, wanted, database_ids)
+    revoke = expand_others(kind, revoke or {}, database_ids)
     for attempt in range(2):
         graph = client.get(path)
         groups = {str(g): dict(v or {}) for g, v in (graph.get("groups") or {}).items()}
@@ -214,12 +244,26 @@ def live_pairs(
 ) -> dict[tuple[str, str], Any]:
     """Live values of the declared pairs (data values projected onto the declared keys),
     a left-out value read as the least permissive one."""
+    database_ids = _database_ids(client, declared)
     graph = client.get(GRAPH_PATHS[kind])
     groups = {str(g): v or {} for g, v in (graph.get("groups") or {}).items()}
+
+    def one(pair: tuple[str, str], value: Any) -> Any:
+        live = live_value(kind, groups, pair)
+        return project(live, declared_value(kind, value)) if kind == "data" else live
+
     out = {}
     for pair, value in declared.items():
-        live = live_value(kind, groups, pair)
-        out[pair] = project(live, declared_value(kind, value)) if kind == "data" else live
+        if pair[1] != OTHER_DATABASES:
+            out[pair] = one(pair, value)
+            continue
+        # "every other database": the declared value if all of them have it, else the first
+        # one that differs (so a grant made by hand on any of them shows as drift)
+        others = expand_others(kind, {pair: value}, database_ids)
+        explicit = {o for g, o in declared if g == pair[0]}
+        lives = [one(p, value) for p in others if p[1] not in explicit]
+        wanted = declared_value(kind, value)
+        out[pair] = next((lv for lv in lives if not same(lv, wanted)), wanted)
     return out
 
 
@@ -245,6 +289,11 @@ class PermissionsGraphProvider(MetabaseProvider):
                 continue
             if e.get("group_id") is None or (kind == "data" and e.get(obj_key) is None):
                 failures.append((where, f"{where} needs group_id and {obj_key}"))
+                continue
+            if kind == "collection" and e.get(obj_key) == OTHER_DATABASES:
+                failures.append(
+                    (f"{where}.{obj_key}", f"{where}: {OTHER_DATABASES!r} is for data entries only")
+                )
                 continue
             if as_int_id(e["group_id"]) == BUILTIN_GROUPS["Administrators"]:
                 failures.append(
@@ -296,7 +345,8 @@ class PermissionsGraphProvider(MetabaseProvider):
 class DataPermissionsArgs:
     """``entries``: ``[{"group_id", "database_id", "permissions": {"view-data": ...,
     "create-queries": "query-builder-and-native" | "query-builder" | "no",
-    "download": {...}}}]``."""
+    "download": {...}}}]``. ``database_id: "*"`` stands for every database the group has no
+    other entry for (the Sample Database, databases added by hand), as found at each ``up``."""
 
     entries: pulumi.Input[list[Mapping[str, Any]]] = field(default_factory=list)
     connection: MetabaseConnection | None = None

@@ -39,6 +39,7 @@ from components.metabase import (
     bigquery_details,
     postgres_details,
 )
+from components.metabase.permissions import OTHER_DATABASES
 from components.outputs import DbCredential, DbEndpoint
 
 from .definitions import (
@@ -333,7 +334,8 @@ def permission_entries(
     """(collection entries, data entries) for the graph resources (ids may be Outputs).
 
     Every managed group and All Users get an explicit value for every managed collection, the
-    root collection and every managed database: a grant where the plan gives one, else none.
+    root collection, every managed database and every other database: a grant where the plan
+    gives one, else none.
     All Users (every user is in it) gets nothing anywhere: a fresh Metabase lets it curate the
     root collection, every new top-level collection copies that, and a new database gives it
     native SQL.
@@ -366,6 +368,11 @@ def permission_entries(
             data_entries.append(
                 {"group_id": gid, "database_id": database_ids[db.ref], "permissions": perms}
             )
+        # and nothing on any database the program does not manage (the Sample Database, one
+        # added by hand): Metabase gives a new group All Users' access to each database
+        data_entries.append(
+            {"group_id": gid, "database_id": OTHER_DATABASES, "permissions": dict(NO_DATA_ACCESS)}
+        )
     return coll_entries, data_entries
 
 

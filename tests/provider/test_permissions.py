@@ -330,3 +330,50 @@ def test_group_create_adopts_the_group_an_earlier_run_made(mb: MB) -> None:
     first = group(mb, "Global Viewers")
     del mb.engine.state["g-Global Viewers"]  # the run died before recording the group
     assert group(mb, "Global Viewers") == first
+
+
+def others(gid: int) -> dict[str, Any]:
+    return {
+        "kind": "data",
+        "entries": [{"group_id": gid, "database_id": "*", "permissions": NOTHING}],
+    }
+
+
+def test_other_databases_entry_takes_every_unlisted_database_away(mb: MB) -> None:
+    gid, db = group(mb, "GV"), mb.sample_db_id()
+    assert data_graph(mb)[str(gid)][str(db)]["create-queries"] != "no"  # control: copied grant
+    mb.engine.up("perm", PermissionsGraphProvider(), others(gid))
+    assert data_graph(mb)[str(gid)][str(db)] == {"view-data": "unrestricted"}
+
+
+def test_other_databases_entry_shows_no_change_after_refresh(mb: MB) -> None:
+    gid = group(mb, "GV")
+    mb.engine.up("perm", PermissionsGraphProvider(), others(gid))
+    mb.engine.refresh("perm")
+    assert mb.engine.preview("perm", PermissionsGraphProvider(), others(gid)).changes is False
+
+
+def test_grant_by_hand_on_an_unlisted_database_is_drift(mb: MB) -> None:
+    gid, db = group(mb, "GV"), mb.sample_db_id()
+    mb.engine.up("perm", PermissionsGraphProvider(), others(gid))
+    graph = mb.client().get("permissions/graph")
+    mb.client().put(
+        "permissions/graph",
+        {
+            "revision": graph["revision"],
+            "groups": {str(gid): {str(db): {"create-queries": "query-builder"}}},
+        },
+    )
+    mb.engine.refresh("perm")
+    assert mb.engine.preview("perm", PermissionsGraphProvider(), others(gid)).changes is True
+    mb.engine.up("perm", PermissionsGraphProvider(), others(gid))
+    assert "create-queries" not in data_graph(mb)[str(gid)][str(db)]
+
+
+def test_listed_database_is_not_overridden_by_the_other_databases_entry(mb: MB) -> None:
+    gid, db = group(mb, "GV"), mb.sample_db_id()
+    inputs = others(gid)
+    listed = {**NOTHING, "create-queries": "query-builder"}
+    inputs["entries"].append({"group_id": gid, "database_id": db, "permissions": listed})
+    mb.engine.up("perm", PermissionsGraphProvider(), inputs)
+    assert data_graph(mb)[str(gid)][str(db)]["create-queries"] == "query-builder"

@@ -135,7 +135,8 @@ def test_all_users_get_nothing_on_managed_collections_and_databases(production):
     assert len(coll_entries) == len(production.of_type(MB + "Collection")) + 1
     assert {e["access"] for e in coll_entries} == {"none"}
     assert "root" in {e["collection_id"] for e in coll_entries}
-    assert len(data_entries) == len(production.of_type(MB + "Database"))
+    assert len(data_entries) == len(production.of_type(MB + "Database")) + 1
+    assert "*" in {e["database_id"] for e in data_entries}  # and every unmanaged database
     assert {e["permissions"]["create-queries"] for e in data_entries} == {"no"}
     assert {e["permissions"]["download"]["schemas"] for e in data_entries} == {"none"}
 
