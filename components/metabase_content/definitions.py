@@ -811,6 +811,18 @@ def render(
                 )
             )  # fmt: skip
 
+    # Metabase has no client-chosen key for cards and dashboards: the provider finds a lost
+    # create by its name within its collection, so two of one kind must not share a name there
+    for kind, specs in (("card", list(cards.values())), ("dashboard", dashboards)):
+        seen: dict[tuple[Ref, str], str] = {}
+        for spec in specs:
+            at = (spec.collection, spec.name)
+            if at in seen:
+                raise DefinitionError(
+                    f"{kind}s {seen[at]!r} and {spec.key!r} of scope {spec.scope!r} are both "
+                    f"named {spec.name!r} in one collection: give them distinct names"
+                )
+            seen[at] = spec.key
     return ContentPlan(
         scopes=tuple(scopes),
         databases=tuple(databases),

@@ -326,3 +326,12 @@ def test_dashboard_can_drop_every_tab_and_keep_its_cards(mb: MB, content) -> Non
     assert sorted(d["card_id"] or 0 for d in live["dashcards"]) == sorted([0, *content["cards"]])
     mb.engine.refresh("d")
     assert mb.engine.preview("d", DashboardProvider(), untabbed(inputs)).changes is False
+
+
+def test_dashboard_create_adopts_the_dashboard_an_earlier_run_made(mb: MB, content) -> None:
+    inputs = dash(mb, content)
+    mb.engine.up("d", DashboardProvider(), inputs)
+    first = mb.engine.id_of("d")
+    del mb.engine.state["d"]  # the run died before recording the dashboard
+    mb.engine.up("d", DashboardProvider(), inputs)
+    assert mb.engine.id_of("d") == first and len(live_ids(mb, first)) == 4

@@ -299,3 +299,22 @@ def test_bigquery_check_rejects_a_key_that_is_not_json(mb: MB) -> None:
 
 def _changed(diff) -> list[str]:
     return [k for k in DatabaseProvider.managed if k not in (diff.stables or [])]
+
+
+def test_database_create_adopts_the_database_an_earlier_run_made(mb: MB, warehouse_details) -> None:
+    inputs = db_inputs(mb, warehouse_details)
+    mb.engine.up("db", DatabaseProvider(), inputs)
+    first = mb.engine.id_of("db")
+    del mb.engine.state["db"]  # the run died before recording the database
+    mb.engine.up("db", DatabaseProvider(), inputs)
+    assert mb.engine.id_of("db") == first
+
+
+@double_only
+@pytest.mark.parametrize("fault", ["502-after", "drop-after"])
+def test_database_create_with_lost_response_is_not_duplicated(
+    mb: MB, warehouse_details, fault: str
+) -> None:
+    mb.double.faults.once.append(("POST", "/api/database", fault))
+    mb.engine.up("db", DatabaseProvider(), db_inputs(mb, warehouse_details))
+    assert mb.double.faults.injected[fault] == 1 and mb.double.stats["databases_created"] == 1

@@ -430,3 +430,15 @@ def test_tenant_cards_flag_is_refused_on_a_postgres_database(defs):
     (pg,) = [d for d in defs.databases.databases if d.scope == GLOBAL and d.engine == "postgres"]
     with pytest.raises(ValueError, match="row-level security"):
         type(pg).model_validate({**pg.model_dump(), "tenant_cards": True})
+
+
+def test_two_cards_named_alike_in_one_collection_are_refused(defs):
+    """Lost creates are found by name within the collection: names must be unique there."""
+    import dataclasses
+
+    cards = dict(defs.cards.cards)
+    first, second = list(cards)[:2]
+    cards[second] = cards[second].model_copy(update={"name": cards[first].name})
+    clashing = dataclasses.replace(defs, cards=defs.cards.model_copy(update={"cards": cards}))
+    with pytest.raises(DefinitionError, match="distinct names"):
+        render_for_config(stack_config("production"), clashing, bigquery=True)
