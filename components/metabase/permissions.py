@@ -162,7 +162,7 @@ def _entries(kind: str, pairs: Mapping[tuple[str, str], Any]) -> list[dict[str, 
 
 
 def expand_others(
-    kind: str, pairs: Mapping[tuple[str, str], Any], database_ids: Sequence[int]
+    kind: str, pairs: Mapping[tuple[str, str], Any], database_ids: Sequence[Any]
 ) -> dict[tuple[str, str], Any]:
     """Replace each ``(group, "*")`` data pair by one pair per database the group has no
     explicit entry for (the Sample Database, databases added by hand later)."""
@@ -177,10 +177,12 @@ def expand_others(
     return out
 
 
-def _database_ids(client: MetabaseClient, *pair_maps: Mapping[tuple[str, str], Any]) -> list[int]:
-    if not any(o == OTHER_DATABASES for pairs in pair_maps for _g, o in pairs):
-        return []
-    return [int(db["id"]) for db in client.list_data("database") if isinstance(db.get("id"), int)]
+def existing_objects(groups: Mapping[str, Any]) -> list[str]:
+    """Databases (data graph) or collections (collection graph) that exist: the server always
+    reports Administrators with every one of them (data_permissions/graph.clj
+    ``add-admin-perms-to-permissions-graph``, collection/graph.clj query 3)."""
+    admin = groups.get(str(BUILTIN_GROUPS["Administrators"])) or {}
+    return [o for o in admin if o != "root"]
 
 
 def pending_changes(
@@ -220,13 +222,14 @@ def apply_graph(
     Returns the new revision (None when nothing needed changing).
     """
     path = GRAPH_PATHS[kind]
-    database_ids = _database_ids(client, wanted, revoke or {})
-    wanted = expand_others(kind, wanted, database_ids)
-    revoke = expand_others(kind, revoke or {}, database_ids)
     for attempt in range(2):
         graph = client.get(path)
         groups = {str(g): dict(v or {}) for g, v in (graph.get("groups") or {}).items()}
-        payload = pending_changes(kind, groups, wanted, revoke)
+        existing = set(existing_objects(groups)) | {"root"}
+        ids = sorted(existing - {"root"}, key=int)
+        # a dropped pair whose database/collection is gone needs no revoking
+        gone = {p: v for p, v in expand_others(kind, revoke or {}, ids).items() if p[1] in existing}
+        payload = pending_changes(kind, groups, expand_others(kind, wanted, ids), gone)
         if not payload:
             return None
         try:
@@ -244,9 +247,9 @@ def live_pairs(
 ) -> dict[tuple[str, str], Any]:
     """Live values of the declared pairs (data values projected onto the declared keys),
     a left-out value read as the least permissive one."""
-    database_ids = _database_ids(client, declared)
     graph = client.get(GRAPH_PATHS[kind])
     groups = {str(g): v or {} for g, v in (graph.get("groups") or {}).items()}
+    database_ids = sorted(existing_objects(groups), key=int)
 
     def one(pair: tuple[str, str], value: Any) -> Any:
         live = live_value(kind, groups, pair)

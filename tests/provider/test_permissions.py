@@ -377,3 +377,39 @@ def test_listed_database_is_not_overridden_by_the_other_databases_entry(mb: MB) 
     inputs["entries"].append({"group_id": gid, "database_id": db, "permissions": listed})
     mb.engine.up("perm", PermissionsGraphProvider(), inputs)
     assert data_graph(mb)[str(gid)][str(db)]["create-queries"] == "query-builder"
+
+
+def test_dropping_the_entry_of_a_deleted_database_puts_nothing_for_it(mb: MB) -> None:
+    gid = group(mb, "GV")
+    db = mb.client().post(
+        "database",
+        {
+            "name": mb.name("Gone soon"),
+            "engine": "postgres",
+            "details": {"host": "h.example.org", "port": 5432, "dbname": "d", "user": "u",
+                        "password": "p"},
+        },
+    )["id"]  # fmt: skip
+    entry = {"group_id": gid, "database_id": db, "permissions": NATIVE}
+    mb.engine.up("perm", PermissionsGraphProvider(), {"kind": "data", "entries": [entry]})
+    mb.client().delete(f"database/{db}")
+    mb.engine.up("perm", PermissionsGraphProvider(), {"kind": "data", "entries": []})
+    assert str(db) not in data_graph(mb).get(str(gid), {})
+
+
+@double_only
+def test_metabase_refuses_permissions_for_a_missing_database(mb: MB) -> None:
+    """Control: revoking on a deleted database would fail the whole PUT."""
+    from components.metabase.client import MetabaseError
+
+    gid = group(mb, "GV")
+    graph = mb.client().get("permissions/graph")
+    with pytest.raises(MetabaseError) as err:
+        mb.client().put(
+            "permissions/graph",
+            {
+                "revision": graph["revision"],
+                "groups": {str(gid): {"999999": {"create-queries": "no"}}},
+            },
+        )
+    assert err.value.status == 400
