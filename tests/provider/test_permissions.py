@@ -413,3 +413,18 @@ def test_metabase_refuses_permissions_for_a_missing_database(mb: MB) -> None:
             },
         )
     assert err.value.status == 400
+
+
+@double_only
+def test_a_502_after_group_create_leaves_the_group_made(mb: MB) -> None:
+    """Control for the group adoption: the POST behind the router's 502 did create the group, and
+    posting it again is refused (permissions_group.clj check-name-not-already-taken)."""
+    from components.metabase.client import MetabaseError, MetabaseTransientError
+
+    mb.double.faults.once.append(("POST", "/api/permissions/group", "502-after"))
+    name = mb.name("Global Viewers")
+    with pytest.raises(MetabaseTransientError):
+        mb.client().post("permissions/group", {"name": name})
+    assert [g["name"] for g in mb.double.groups.values()].count(name) == 1
+    with pytest.raises(MetabaseError, match="already exists"):
+        mb.client().post("permissions/group", {"name": name})
