@@ -16,7 +16,12 @@ reference where they differ:
   → every dashcard needs a tab), the BigQuery driver
   modules/drivers/bigquery-cloud-sdk/src/metabase/driver/bigquery_cloud_sdk.clj
   (``list-tables``: "Looks like we cannot find any matching datasets.", schema = dataset id),
-  and the reference's reading of models/card.clj ``create-card!`` (entity_id ignored).
+  src/metabase/collections/models/collection.clj (``copy-parent-permissions!``: a new collection
+  copies its parent's grants; creation bumps the collection-graph revision), and the
+  reference's reading of models/card.clj ``create-card!`` (entity_id ignored).
+
+Not read in the source, taken from the reference / Metabase's documented defaults: All Users may
+curate the root collection on a fresh instance; ``PUT /api/setting/:key`` answers 204.
 
 Also: session auth and expiry, health while initializing, strict validation (400 with
 ``errors``), secret redaction and details merging, sync that completes after a delay,
