@@ -12,8 +12,11 @@ reference where they differ:
   defaults), src/metabase/permissions/api.clj @0ecd51c0 (PUT /graph: revision check, one
   revision per PUT), src/metabase/permissions/models/collection/graph.clj @01319825 (sparse
   collection graph), src/metabase/setup/api.clj @0ac1cd55 (prefs: site_name, site_locale),
-  src/metabase/api/dashboard.clj (0.47-0.56 ``update-dashboard``: archived → 404, current tabs
-  → every dashcard needs a tab), the BigQuery driver
+  src/metabase/api/dashboard.clj (0.51-era, before its move to dashboards/api.clj: ``POST "/"``
+  reads name, description, parameters, cache_ttl, collection_id, collection_position only;
+  ``update-dashboard``: archived → 404, current tabs → every dashcard needs a tab; the newest
+  dashboards code checks the new tabs instead, which the provider's two-PUT path also satisfies),
+  the BigQuery driver
   modules/drivers/bigquery-cloud-sdk/src/metabase/driver/bigquery_cloud_sdk.clj
   (``list-tables``: "Looks like we cannot find any matching datasets.", schema = dataset id),
   src/metabase/collections/models/collection.clj (``copy-parent-permissions!``: a new collection
