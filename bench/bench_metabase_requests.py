@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "provider")]
 from harness import Engine  # noqa: E402
 from metabase_double import MetabaseDouble  # noqa: E402
 
-from components.metabase.card import CardProvider, derive_entity_id  # noqa: E402
+from components.metabase.card import CardProvider  # noqa: E402
 from components.metabase.client import RetryPolicy, set_default_policy  # noqa: E402
 from components.metabase.collection import CollectionProvider  # noqa: E402
 from components.metabase.dashboard import DashboardProvider  # noqa: E402
@@ -95,7 +95,6 @@ def stack(sql_suffix: str = "") -> list[Step]:
                         "sql": f"SELECT count(*) AS n FROM analytics.mart_screener_data"
                         f" WHERE {i} = {i}{suffix}",
                         "display": "scalar",
-                        "entity_id": derive_entity_id("bench", t, str(i)),
                     },
                 )
             )

@@ -1,13 +1,16 @@
 """Card: a saved question (native SQL, or MBQL) with display and visualization settings.
 
-Idempotent create: every card gets a client-chosen ``entity_id`` derived from the stack and the
-Pulumi resource name, so a ``POST`` whose response was lost (or a run that died after it) is found
-by ``GET /api/card/<entity_id>`` and adopted instead of duplicated.
+Idempotent create: ``POST /api/card`` ignores a client-chosen ``entity_id`` (``create-card!`` in
+Metabase's models/card.clj assigns its own NanoID), so it is no idempotency key. A card is
+identified by its name within its collection: create first looks for a non-archived card of that
+name in the collection (``GET /api/collection/{id|root}/items?models=card``) and adopts it, and
+after a transient failure looks again before re-posting. A ``POST`` whose response was lost, or an
+``up`` that died after it, therefore never leaves a duplicate. The content definitions keep card
+names unique within a collection (``components.metabase_content.definitions``).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +28,7 @@ from .base import (
     require_fields,
     secret_opts,
 )
-from .client import MetabaseClient, MetabaseError, MetabaseNotFound, MetabaseTransientError
+from .client import MetabaseClient, MetabaseNotFound
 from .normalize import (
     comparable_tags,
     native_dataset_query,
@@ -57,13 +60,8 @@ DISPLAYS = (
 )
 CARD_TYPES = ("question", "model", "metric")
 TAG_TYPES = ("text", "number", "date", "dimension", "card", "snippet", "temporal-unit")
-NANOID_ALPHABET = "_-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def derive_entity_id(*parts: str) -> str:
-    """A stable 21-character NanoID-alphabet id from ``parts`` (idempotency key)."""
-    digest = hashlib.sha256("\0".join(parts).encode()).digest()
-    return "".join(NANOID_ALPHABET[b % 64] for b in digest[:21])
+#: the collection-items ``model`` of each card type (questions are "card", models "dataset")
+ITEM_MODELS = {"question": "card", "model": "dataset", "metric": "metric"}
 
 
 class CardProvider(MetabaseProvider):
@@ -98,8 +96,8 @@ class CardProvider(MetabaseProvider):
             news[key] = as_int_id(news.get(key))
         if isinstance(news.get("description"), str) and not news["description"].strip():
             news["description"] = None
-        if not news.get("entity_id") and olds.get("entity_id"):
-            news["entity_id"] = olds["entity_id"]
+        # entity_id is an output (Metabase assigns it); inputs from older states may carry one
+        news.pop("entity_id", None)
         return super().check(olds, news)
 
     def validate(self, news: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -121,9 +119,6 @@ class CardProvider(MetabaseProvider):
         failures += check_type(news, "template_tags", dict, "Card", "a mapping of name → tag")
         failures += check_type(news, "parameters", list, "Card", "a list")
         failures += self._validate_tags(news)
-        entity_id = news.get("entity_id")
-        if entity_id and not is_unknown(entity_id) and len(str(entity_id)) != 21:
-            failures.append(("entity_id", "Card.entity_id must be 21 characters (NanoID)"))
         return failures
 
     @staticmethod
@@ -186,44 +181,49 @@ class CardProvider(MetabaseProvider):
             body["parameters"] = props["parameters"]
         return body
 
-    def _by_entity_id(self, client: MetabaseClient, entity_id: str) -> dict[str, Any] | None:
-        card = client.get_or_none(f"card/{entity_id}")
-        return card if isinstance(card, dict) and card.get("entity_id") == entity_id else None
+    def _find(self, client: MetabaseClient, props: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The non-archived card named ``props['name']`` in the card's collection, if any."""
+        coll = as_int_id(props.get("collection_id"))
+        model = ITEM_MODELS.get(props.get("type") or "question", "card")
+        items = client.list_data(f"collection/{coll if coll else 'root'}/items", models=model)
+        for item in items:
+            if (
+                item.get("model", model) == model
+                and item.get("name") == props["name"]
+                and not item.get("archived")
+            ):
+                card = client.get_or_none(f"card/{item['id']}")
+                if isinstance(card, dict):
+                    return card
+        return None
 
     def _outs(self, props: Mapping[str, Any], card: Mapping[str, Any]) -> dict[str, Any]:
         return {
             **props,
             "archived": False,
             "card_id": int(card["id"]),
-            "entity_id": card.get("entity_id") or props.get("entity_id"),
+            "entity_id": card.get("entity_id"),
         }
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         body = self._body(props)
-        entity_id = props.get("entity_id")
-        if entity_id:
-            body["entity_id"] = entity_id
-        adopted: list[bool] = []
+        card = self._find(client, props)  # made by an earlier run that died before recording it?
+        adopted = card is not None
+        if card is None:
+            found: list[bool] = []
 
-        def find() -> dict[str, Any] | None:
-            found = self._by_entity_id(client, entity_id) if entity_id else None
-            adopted.append(found is not None)
-            return found
+            def find() -> dict[str, Any] | None:
+                hit = self._find(client, props)
+                found.append(hit is not None)
+                return hit
 
-        try:
             card = client.create_adopting(
                 lambda: client.post("card", body), find, f"card {props['name']!r}"
             )
-        except MetabaseError as exc:
-            if isinstance(exc, MetabaseTransientError) or not entity_id:
-                raise
-            existing = find()  # made by an earlier run that died before recording it?
-            if existing is None:
-                raise
-            card = existing
-        if card.get("archived") or (any(adopted) and self._drifted(card, props)):
-            card = client.put(f"card/{card['id']}", {**self._body(props), "archived": False})
+            adopted = any(found)
+        if card.get("archived") or (adopted and self._drifted(card, props)):
+            card = client.put(f"card/{card['id']}", {**body, "archived": False})
         return CreateResult(id_=str(card["id"]), outs=self._outs(props, card))
 
     def _drifted(self, card: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
@@ -235,7 +235,9 @@ class CardProvider(MetabaseProvider):
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         card = self.client(news).put(f"card/{id_}", {**self._body(news), "archived": False})
-        return UpdateResult(outs=self._outs(news, card or {"id": id_}))
+        outs = self._outs(news, card or {"id": id_})
+        outs["entity_id"] = outs["entity_id"] or olds.get("entity_id")
+        return UpdateResult(outs=outs)
 
     def _live_view(self, card: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
         query = card.get("dataset_query") or {}
@@ -271,7 +273,7 @@ class CardProvider(MetabaseProvider):
         except MetabaseNotFound:
             return ReadResult(id_="", outs={})
         outs = {**props, **self._live_view(card, props), "card_id": int(card["id"])}
-        outs["entity_id"] = card.get("entity_id") or props.get("entity_id")
+        outs["entity_id"] = card.get("entity_id")
         return ReadResult(id_=str(card["id"]), outs=outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -291,7 +293,6 @@ class CardArgs:
     type: pulumi.Input[str] = "question"
     parameters: pulumi.Input[list[Any]] = field(default_factory=list)
     mbql: pulumi.Input[Mapping[str, Any]] | None = None
-    entity_id: str | None = None
     connection: MetabaseConnection | None = None
 
 
@@ -304,9 +305,6 @@ class Card(Resource, module="metabase", name="Card"):
     def __init__(
         self, name: str, args: CardArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        entity_id = args.entity_id or derive_entity_id(
-            "card", pulumi.get_project(), pulumi.get_stack(), name
-        )
         props = {
             "connection": connection_input(args.connection),
             "name": args.name,
@@ -320,8 +318,8 @@ class Card(Resource, module="metabase", name="Card"):
             "visualization_settings": args.visualization_settings,
             "type": args.type,
             "parameters": args.parameters,
-            "entity_id": entity_id,
             "card_id": None,
+            "entity_id": None,
         }
         provider = CardProvider()
         super().__init__(provider, name, props, secret_opts(opts, provider.secret_outputs))

@@ -8,6 +8,13 @@ Declared shape (all plain data, easy to build from ``dashboards/`` definitions):
                {"card_id": None, "tab": "summary", "row": 3, "col": 0, "size_x": 24, "size_y": 2,
                 "visualization_settings": {"virtual_card": {"display": "text"}, "text": "..."}}]
 
+What the 0.56 server allows, and how the provider stays within it (api/dashboard.clj):
+``POST /api/dashboard`` ignores ``width`` (set with the first ``PUT``); a ``PUT`` carrying
+``dashcards`` on an archived dashboard answers 404 even with ``archived: false`` in the same body
+(un-archive in its own ``PUT`` first); and while a dashboard has tabs every dashcard sent must
+name one, so removing every tab and keeping cards in one ``PUT`` answers 400 (empty the dashboard
+of tabs and cards in one ``PUT``, then lay the cards out untabbed; their ids change once).
+
 Each dashcard has an identity (``key`` if given, else tab + card id, or tab + position for text
 cards). Outputs map identities to Metabase ids (``dashcard_ids``, ``tab_ids``) and an update sends
 those ids back, so Metabase updates dashcards in place instead of deleting and recreating them.
@@ -230,6 +237,10 @@ class DashboardProvider(MetabaseProvider):
             body["width"] = props["width"]
         return body
 
+    def _create_body(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """What ``POST /api/dashboard`` reads (``width`` would be ignored: it goes in a PUT)."""
+        return {k: v for k, v in self._scalars(props).items() if k != "width"}
+
     def _layout(
         self, props: Mapping[str, Any], known_tabs: Mapping[str, int], known_dcs: Mapping[str, int]
     ) -> dict[str, Any]:
@@ -318,11 +329,18 @@ class DashboardProvider(MetabaseProvider):
         olds: Mapping[str, Any],
         scalars: bool,
     ) -> tuple[dict[str, int], dict[str, int]]:
+        if live.get("archived"):
+            client.put(f"dashboard/{dash_id}", {"archived": False})
+        if live.get("tabs") and not props.get("tabs") and props.get("dashcards"):
+            client.put(f"dashboard/{dash_id}", {"tabs": [], "dashcards": []})
+            live = {"tabs": [], "dashcards": []}
         known_tabs, known_dcs = self._live_ids(live, olds)
         body = self._layout(props, known_tabs, known_dcs)
         payload = {**(self._scalars(props) if scalars else {}), **body}
         if scalars:
             payload["archived"] = False
+        elif props.get("width"):
+            payload["width"] = props["width"]
         resp = client.put(f"dashboard/{dash_id}", payload)
         if not isinstance(resp, dict) or "dashcards" not in resp or "tabs" not in resp:
             resp = client.get(f"dashboard/{dash_id}")
@@ -350,7 +368,7 @@ class DashboardProvider(MetabaseProvider):
                 id_=str(found["id"]), outs=self._outs(props, int(found["id"]), tab_ids, dc_ids)
             )
         dash = client.create_adopting(
-            lambda: client.post("dashboard", self._scalars(props)),
+            lambda: client.post("dashboard", self._create_body(props)),
             lambda: self._find(client, props),
             f"dashboard {props['name']!r}",
         )
@@ -360,6 +378,8 @@ class DashboardProvider(MetabaseProvider):
         if props.get("tabs") or props.get("dashcards"):
             empty = {"tabs": [], "dashcards": []}  # a new dashboard has neither
             tab_ids, dc_ids = self._put_layout(client, dash_id, props, empty, {}, scalars=False)
+        elif props.get("width"):
+            client.put(f"dashboard/{dash_id}", {"width": props["width"]})
         return CreateResult(id_=str(dash_id), outs=self._outs(props, dash_id, tab_ids, dc_ids))
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

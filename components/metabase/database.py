@@ -10,6 +10,7 @@ waits until every ``required_tables`` entry is visible: one ``pulumi up``, not t
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -44,8 +45,47 @@ DEFAULT_SYNC_POLL = 5.0
 MAX_SYNC_POLL = 30.0
 
 
+DBT_BIGQUERY_RUN = (
+    "the dbt BigQuery build creates it: the nightly workflow's `dbt build (<env> / bigquery)` "
+    "job (.github/workflows/dbt-nightly.yml, run it with workflow_dispatch), or locally "
+    "`.venv/bin/dbt build --project-dir dbt --profiles-dir dbt --target bigquery` "
+    "(see dbt/README.md)"
+)
+NO_DATASET_MESSAGE = "cannot find any matching datasets"
+
+
 class SyncTimeout(MetabaseError):
     """Required tables did not appear before the deadline."""
+
+
+class BigQueryDatasetMissing(MetabaseError):
+    """Metabase's BigQuery connection test found no dataset matching the connection's filter."""
+
+
+def datasets_of(details: Mapping[str, Any]) -> list[str]:
+    return [
+        p.strip()
+        for p in str(details.get("dataset-filters-patterns") or "").split(",")
+        if p.strip()
+    ]
+
+
+def explain_missing_dataset(exc: MetabaseError, props: Mapping[str, Any]) -> MetabaseError:
+    """Turn the BigQuery driver's "Looks like we cannot find any matching datasets." (answered
+    while the dataset does not exist yet) into an error naming the dataset and what creates it."""
+    if props.get("engine") != "bigquery-cloud-sdk" or NO_DATASET_MESSAGE not in exc.message.lower():
+        return exc
+    details = props.get("details") or {}
+    project = details.get("project-id") or "?"
+    datasets = ", ".join(f"{project}.{d}" for d in datasets_of(details)) or "(no filter)"
+    return BigQueryDatasetMissing(
+        exc.status,
+        exc.method,
+        exc.path,
+        f"BigQuery dataset {datasets} does not exist yet, so Metabase cannot connect "
+        f"({exc.message!r}); {DBT_BIGQUERY_RUN}. Run it, then `pulumi up` again.",
+        exc.body,
+    )
 
 
 def visible_tables(client: MetabaseClient, db_id: int) -> tuple[set[str], dict[str, Any]]:
@@ -178,6 +218,8 @@ class DatabaseProvider(MetabaseProvider):
                         f"Database.required_tables[{i}] must be 'schema.table', got {table!r}",
                     )
                 )
+            elif engine == "bigquery-cloud-sdk":
+                failures += self._validate_bigquery_table(i, table, details, details_open)
         for name in ("sync_timeout_seconds", "sync_poll_seconds"):
             failures += check_type(news, name, (int, float), "Database", "a number of seconds")
         return failures
@@ -230,6 +272,38 @@ class DatabaseProvider(MetabaseProvider):
                     )
                 )
         return failures
+
+    @staticmethod
+    def _validate_bigquery_table(
+        i: int, table: str, details: Mapping[str, Any], details_open: bool
+    ) -> list[tuple[str, str]]:
+        """The BigQuery driver reports every table with schema = its dataset id, so a required
+        table is ``<dataset>.<table>``, in a dataset the connection's filter includes."""
+        where = f"required_tables[{i}]"
+        if "." not in table:
+            return [
+                (
+                    where,
+                    f"Database.{where} {table!r} must be '<dataset>.<table>': Metabase's BigQuery "
+                    "driver reports each table with its dataset as schema",
+                )
+            ]
+        dataset = table.split(".", 1)[0].lower()
+        patterns = [p.lower() for p in datasets_of(details)]
+        if (
+            not details_open
+            and details.get("dataset-filters-type") == "inclusion"
+            and patterns
+            and not any(fnmatch.fnmatchcase(dataset, p) for p in patterns)
+        ):
+            return [
+                (
+                    where,
+                    f"Database.{where} is in dataset {dataset!r}, which "
+                    f"details.dataset-filters-patterns ({', '.join(patterns)}) leaves out",
+                )
+            ]
+        return []
 
     # ------------------------------------------------------------------ diff helpers
     def comparable(self, key: str, value: Any, props: Mapping[str, Any]) -> Any:
@@ -288,17 +362,24 @@ class DatabaseProvider(MetabaseProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         existing = self._find(client, props)
-        if existing is not None:
-            progress(f"adopting existing Metabase database {props['name']!r} (id {existing['id']})")
-            db = client.put(f"database/{existing['id']}", self._body(props, with_secrets=True))
-            db_id = int(existing["id"])
-        else:
-            db = client.create_adopting(
-                lambda: client.post("database", {**self._body(props, True), "is_full_sync": True}),
-                lambda: self._find(client, props),
-                f"database {props['name']!r}",
-            )
-            db_id = int(db["id"])
+        try:
+            if existing is not None:
+                progress(
+                    f"adopting existing Metabase database {props['name']!r} (id {existing['id']})"
+                )
+                client.put(f"database/{existing['id']}", self._body(props, with_secrets=True))
+                db_id = int(existing["id"])
+            else:
+                db = client.create_adopting(
+                    lambda: client.post(
+                        "database", {**self._body(props, True), "is_full_sync": True}
+                    ),
+                    lambda: self._find(client, props),
+                    f"database {props['name']!r}",
+                )
+                db_id = int(db["id"])
+        except MetabaseError as exc:
+            raise explain_missing_dataset(exc, props) from exc
         tables = self._sync_and_wait(client, db_id, props)
         return CreateResult(id_=str(db_id), outs=self._outs(props, db_id, tables))
 
@@ -314,7 +395,10 @@ class DatabaseProvider(MetabaseProvider):
         if not (secrets_changed or details_changed):
             body.pop("details")
         if body.get("name") != olds.get("name") or "details" in body:
-            client.put(f"database/{id_}", body)
+            try:
+                client.put(f"database/{id_}", body)
+            except MetabaseError as exc:
+                raise explain_missing_dataset(exc, news) from exc
         tables_grew = set(news.get("required_tables") or []) - set(olds.get("tables_ready") or [])
         if secrets_changed or details_changed or tables_grew:
             tables = self._sync_and_wait(client, int(id_), news)

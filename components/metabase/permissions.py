@@ -1,10 +1,17 @@
 """Permission groups and the data / collection permission graphs.
 
 The graph resources touch only the (group, database|collection) pairs they declare: they read the
-live graph, overlay their entries onto the live maps of the groups they manage (so no pair is ever
-sent as nil), and ``PUT`` with the live ``revision``. A stale revision (``409``) is re-read and
-retried once. Entries dropped from the program (or the whole resource on delete) are revoked
-(``none`` / ``create-queries: no``) if the pair still exists; other groups are never sent.
+live graph, compare each declared pair with it, and ``PUT`` only the pairs (and, for data, only
+the permission types) that differ, with the live ``revision``. A no-op ``up`` sends no PUT: every
+PUT makes a new revision on the server. A stale revision (``409``) is re-read and retried once.
+Entries dropped from the program (or the whole resource on delete) are revoked (``none`` /
+``create-queries: no`` + no downloads); other groups are never sent.
+
+Both graphs are **sparse** on GET: Metabase leaves out every value equal to the least permissive
+one of its type (data_permissions/graph.clj ``ellide?``: view-data ``blocked``, create-queries
+``no``, download/data-model none, details ``no``; the collection graph leaves out ``none`` since
+0.56.13). A missing value therefore *is* the least permissive one here, so a refresh followed by a
+preview shows no change for a pair declared with such a value.
 """
 
 from __future__ import annotations
@@ -32,8 +39,44 @@ BUILTIN_GROUPS = {"All Users": 1, "Administrators": 2}
 COLLECTION_ACCESS = ("read", "write", "none")
 GRAPH_PATHS = {"data": "permissions/graph", "collection": "collection/graph"}
 OBJECT_KEYS = {"data": "database_id", "collection": "collection_id"}
+#: a data entry for every database the group has no explicit entry for
+OTHER_DATABASES = "*"
 VALUE_KEYS = {"data": "permissions", "collection": "access"}
-REVOKED: dict[str, Any] = {"data": {"create-queries": "no"}, "collection": "none"}
+#: what GET leaves out, per data permission type (the least permissive API value)
+DATA_LEAST: dict[str, Any] = {
+    "view-data": "blocked",
+    "create-queries": "no",
+    "download": {"schemas": "none"},
+    "data-model": {"schemas": "none"},
+    "details": "no",
+}
+REVOKED: dict[str, Any] = {
+    "data": {"create-queries": "no", "download": {"schemas": "none"}},
+    "collection": "none",
+}
+
+
+def full_data_value(live: Any) -> dict[str, Any]:
+    """A live (sparse) data permission with every left-out type filled in."""
+    value = dict(DATA_LEAST)
+    if isinstance(live, Mapping):
+        value.update({k: v for k, v in live.items() if v is not None})
+    return value
+
+
+def live_value(kind: str, groups: Mapping[str, Any], pair: tuple[str, str]) -> Any:
+    """The live value of one pair, missing = least permissive."""
+    g, o = pair
+    live = (groups.get(g) or {}).get(o)
+    if kind == "data":
+        return full_data_value(live)
+    return live or "none"
+
+
+def declared_value(kind: str, value: Any) -> Any:
+    if kind == "data" and isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if v is not None}
+    return value
 
 
 class PermissionsGroupProvider(MetabaseProvider):
@@ -102,7 +145,10 @@ def _pairs(kind: str, entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, s
     out = {}
     for e in entries or []:
         obj = e.get(obj_key)
-        obj_s = "root" if obj in (None, "root") else str(as_int_id(obj))
+        if obj == OTHER_DATABASES and kind == "data":
+            obj_s = OTHER_DATABASES
+        else:
+            obj_s = "root" if obj in (None, "root") else str(as_int_id(obj))
         out[(str(as_int_id(e.get("group_id"))), obj_s)] = e.get(value_key)
     return out
 
@@ -110,15 +156,59 @@ def _pairs(kind: str, entries: Sequence[Mapping[str, Any]]) -> dict[tuple[str, s
 def _entries(kind: str, pairs: Mapping[tuple[str, str], Any]) -> list[dict[str, Any]]:
     obj_key, value_key = OBJECT_KEYS[kind], VALUE_KEYS[kind]
     return [
-        {"group_id": int(g), obj_key: o if o == "root" else int(o), value_key: v}
+        {"group_id": int(g), obj_key: o if o in ("root", OTHER_DATABASES) else int(o), value_key: v}
         for (g, o), v in sorted(pairs.items())
     ]
 
 
-def _merged(kind: str, live: Any, declared: Any) -> Any:
-    if kind == "data" and isinstance(live, Mapping) and isinstance(declared, Mapping):
-        return {**live, **declared}
-    return declared
+def expand_others(
+    kind: str, pairs: Mapping[tuple[str, str], Any], database_ids: Sequence[Any]
+) -> dict[tuple[str, str], Any]:
+    """Replace each ``(group, "*")`` data pair by one pair per database the group has no
+    explicit entry for (the Sample Database, databases added by hand later)."""
+    if kind != "data":
+        return dict(pairs)
+    out = {p: v for p, v in pairs.items() if p[1] != OTHER_DATABASES}
+    for (g, o), value in pairs.items():
+        if o != OTHER_DATABASES:
+            continue
+        for db in database_ids:
+            out.setdefault((g, str(db)), value)
+    return out
+
+
+def existing_objects(groups: Mapping[str, Any]) -> list[str]:
+    """Databases (data graph) or collections (collection graph) that exist: the server always
+    reports Administrators with every one of them (data_permissions/graph.clj
+    ``add-admin-perms-to-permissions-graph``, collection/graph.clj query 3)."""
+    admin = groups.get(str(BUILTIN_GROUPS["Administrators"])) or {}
+    return [o for o in admin if o != "root"]
+
+
+def pending_changes(
+    kind: str,
+    groups: Mapping[str, Any],
+    wanted: Mapping[tuple[str, str], Any],
+    revoke: Mapping[tuple[str, str], Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """What a PUT must carry so the live graph matches: ``{group: {object: value}}``.
+
+    Data values carry only the permission types that differ (the server sets each type sent and
+    leaves the others alone). Empty when the live graph already matches.
+    """
+    changes = {p: declared_value(kind, v) for p, v in wanted.items()}
+    for pair in revoke or {}:
+        changes.setdefault(pair, REVOKED[kind])
+    payload: dict[str, dict[str, Any]] = {}
+    for (g, o), target in changes.items():
+        current = live_value(kind, groups, (g, o))
+        if kind == "data":
+            diff = {k: v for k, v in target.items() if not same(current.get(k), v)}
+            if diff:
+                payload.setdefault(g, {})[o] = diff
+        elif not same(current, target):
+            payload.setdefault(g, {})[o] = target
+    return payload
 
 
 def apply_graph(
@@ -127,7 +217,7 @@ def apply_graph(
     wanted: Mapping[tuple[str, str], Any],
     revoke: Mapping[tuple[str, str], Any] | None = None,
 ) -> int | None:
-    """Overlay ``wanted`` (and revocations) onto the live graph; PUT only if something changes.
+    """PUT the declared pairs (and revocations) that differ from the live graph; nothing if none.
 
     Returns the new revision (None when nothing needed changing).
     """
@@ -135,18 +225,11 @@ def apply_graph(
     for attempt in range(2):
         graph = client.get(path)
         groups = {str(g): dict(v or {}) for g, v in (graph.get("groups") or {}).items()}
-        payload: dict[str, dict[str, Any]] = {}
-        changes = dict(wanted)
-        for pair in revoke or {}:
-            g, o = pair
-            if g in groups and o in groups[g] and pair not in changes:
-                changes[pair] = REVOKED[kind]
-        for (g, o), value in changes.items():
-            current = groups.get(g, {}).get(o)
-            target = _merged(kind, current, value)
-            if same(current, target):
-                continue
-            payload.setdefault(g, dict(groups.get(g, {})))[o] = target
+        existing = set(existing_objects(groups)) | {"root"}
+        ids = sorted(existing - {"root"}, key=int)
+        # a dropped pair whose database/collection is gone needs no revoking
+        gone = {p: v for p, v in expand_others(kind, revoke or {}, ids).items() if p[1] in existing}
+        payload = pending_changes(kind, groups, expand_others(kind, wanted, ids), gone)
         if not payload:
             return None
         try:
@@ -162,13 +245,28 @@ def apply_graph(
 def live_pairs(
     client: MetabaseClient, kind: str, declared: Mapping[tuple[str, str], Any]
 ) -> dict[tuple[str, str], Any]:
-    """Live values of the declared pairs (data values projected onto the declared keys)."""
+    """Live values of the declared pairs (data values projected onto the declared keys),
+    a left-out value read as the least permissive one."""
     graph = client.get(GRAPH_PATHS[kind])
     groups = {str(g): v or {} for g, v in (graph.get("groups") or {}).items()}
+    database_ids = sorted(existing_objects(groups), key=int)
+
+    def one(pair: tuple[str, str], value: Any) -> Any:
+        live = live_value(kind, groups, pair)
+        return project(live, declared_value(kind, value)) if kind == "data" else live
+
     out = {}
-    for (g, o), value in declared.items():
-        live = groups.get(g, {}).get(o)
-        out[(g, o)] = project(live, value) if kind == "data" else live
+    for pair, value in declared.items():
+        if pair[1] != OTHER_DATABASES:
+            out[pair] = one(pair, value)
+            continue
+        # "every other database": the declared value if all of them have it, else the first
+        # one that differs (so a grant made by hand on any of them shows as drift)
+        others = expand_others(kind, {pair: value}, database_ids)
+        explicit = {o for g, o in declared if g == pair[0]}
+        lives = [one(p, value) for p in others if p[1] not in explicit]
+        wanted = declared_value(kind, value)
+        out[pair] = next((lv for lv in lives if not same(lv, wanted)), wanted)
     return out
 
 
@@ -195,6 +293,11 @@ class PermissionsGraphProvider(MetabaseProvider):
             if e.get("group_id") is None or (kind == "data" and e.get(obj_key) is None):
                 failures.append((where, f"{where} needs group_id and {obj_key}"))
                 continue
+            if kind == "collection" and e.get(obj_key) == OTHER_DATABASES:
+                failures.append(
+                    (f"{where}.{obj_key}", f"{where}: {OTHER_DATABASES!r} is for data entries only")
+                )
+                continue
             if as_int_id(e["group_id"]) == BUILTIN_GROUPS["Administrators"]:
                 failures.append(
                     (f"{where}.group_id", "Administrators' permissions cannot be changed")
@@ -213,9 +316,11 @@ class PermissionsGraphProvider(MetabaseProvider):
         return failures
 
     def comparable(self, key: str, value: Any, props: Mapping[str, Any]) -> Any:
-        return _entries(
-            props.get("kind") or "data", _pairs(props.get("kind") or "data", value or [])
-        )
+        kind = props.get("kind") or "data"
+        pairs = {p: declared_value(kind, v) for p, v in _pairs(kind, value or []).items()}
+        if kind == "data":  # a declared least-permissive value and a left-out one are the same
+            pairs = {p: project(full_data_value(v), v) for p, v in pairs.items()}
+        return _entries(kind, pairs)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         apply_graph(self.client(props), props["kind"], _pairs(props["kind"], props["entries"]))
@@ -243,7 +348,8 @@ class PermissionsGraphProvider(MetabaseProvider):
 class DataPermissionsArgs:
     """``entries``: ``[{"group_id", "database_id", "permissions": {"view-data": ...,
     "create-queries": "query-builder-and-native" | "query-builder" | "no",
-    "download": {...}}}]``."""
+    "download": {...}}}]``. ``database_id: "*"`` stands for every database the group has no
+    other entry for (the Sample Database, databases added by hand), as found at each ``up``."""
 
     entries: pulumi.Input[list[Mapping[str, Any]]] = field(default_factory=list)
     connection: MetabaseConnection | None = None

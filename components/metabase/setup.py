@@ -20,6 +20,7 @@ from .base import (
 from .client import MetabaseClient, MetabaseConfigError, MetabaseError
 
 DEFAULT_HEALTH_TIMEOUT = 900.0  # first deploy: build, release, formation, first boot
+TRACKING_SETTING = "anon-tracking-enabled"
 
 
 class SetupProvider(MetabaseProvider):
@@ -77,7 +78,9 @@ class SetupProvider(MetabaseProvider):
                             "last_name": props.get("last_name"),
                             "site_name": props.get("site_name"),
                         },
-                        "prefs": {"site_name": props.get("site_name"), "allow_tracking": False},
+                        # 0.56 setup/api.clj reads only site_name and site_locale from prefs
+                        # (and switches tracking ON): tracking is turned off below
+                        "prefs": {"site_name": props.get("site_name")},
                     },
                     auth=False,
                 )
@@ -92,6 +95,7 @@ class SetupProvider(MetabaseProvider):
             raise MetabaseConfigError(
                 f"{creds.email} can log in to Metabase but is not an administrator"
             )
+        self._tracking_off(client)
         return {
             "site_name": props.get("site_name"),
             "first_name": props.get("first_name"),
@@ -99,6 +103,12 @@ class SetupProvider(MetabaseProvider):
             "admin_user_id": user.get("id"),
             "url": creds.base_url,
         }
+
+    @staticmethod
+    def _tracking_off(client: MetabaseClient) -> None:
+        """Anonymous usage tracking off (``anon-tracking-enabled``; PUT only when it is on)."""
+        if client.get(f"setting/{TRACKING_SETTING}") is not False:
+            client.put(f"setting/{TRACKING_SETTING}", {"value": False})
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         outs = {**props, **self._ensure(props)}

@@ -13,6 +13,7 @@ dashboard; removing it removes them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -38,6 +39,7 @@ from components.metabase import (
     bigquery_details,
     postgres_details,
 )
+from components.metabase.permissions import OTHER_DATABASES
 from components.outputs import DbCredential, DbEndpoint
 
 from .definitions import (
@@ -45,6 +47,8 @@ from .definitions import (
     ContentPlan,
     DatabaseSpec,
     Definitions,
+    GroupSpec,
+    Ref,
     parameter_payload,
     render_for_config,
     text_visualization,
@@ -288,42 +292,12 @@ class MetabaseContent(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ permissions
     def _permissions(self) -> None:
-        plan = self.plan
-        coll_entries: list[Any] = []
-        data_entries: list[Any] = []
-        for spec in plan.groups:
-            gid = self.groups[spec.ref].group_id
-            for ref in (c.ref for c in plan.collections):
-                access = spec.collection_access if ref in spec.collections else "none"
-                coll_entries.append(
-                    {"group_id": gid, "collection_id": self.collections[ref].collection_id,
-                     "access": access}
-                )  # fmt: skip
-            for db in plan.databases:
-                granted = db.ref in spec.databases
-                perms: dict[str, Any] = {
-                    "view-data": "unrestricted",
-                    "create-queries": spec.create_queries if granted else "no",
-                }
-                if granted:
-                    perms["download"] = {"schemas": "full"}
-                data_entries.append(
-                    {"group_id": gid, "database_id": self.databases[db.ref].database_id,
-                     "permissions": perms}
-                )  # fmt: skip
-        for ref in (c.ref for c in plan.collections):
-            coll_entries.append(
-                {"group_id": ALL_USERS_GROUP_ID,
-                 "collection_id": self.collections[ref].collection_id,
-                 "access": plan.all_users.collection_access}
-            )  # fmt: skip
-        for db in plan.databases:
-            data_entries.append(
-                {"group_id": ALL_USERS_GROUP_ID,
-                 "database_id": self.databases[db.ref].database_id,
-                 "permissions": {"view-data": "unrestricted",
-                                 "create-queries": plan.all_users.create_queries}}
-            )  # fmt: skip
+        coll_entries, data_entries = permission_entries(
+            self.plan,
+            group_ids={ref: g.group_id for ref, g in self.groups.items()},
+            collection_ids={ref: c.collection_id for ref, c in self.collections.items()},
+            database_ids={ref: d.database_id for ref, d in self.databases.items()},
+        )
         depends = [*self.groups.values(), *self.collections.values(), *self.databases.values()]
         CollectionPermissions(
             f"{self._name}-collection-permissions",
@@ -335,6 +309,71 @@ class MetabaseContent(pulumi.ComponentResource):
             DataPermissionsArgs(entries=data_entries, connection=self._conn),
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
+
+
+#: "nothing" on a database, as far as open-source Metabase can say it: no queries, no
+#: downloads. view-data "blocked" needs a premium token (data_permissions/graph.clj answers 402
+#: on OSS), so view-data stays "unrestricted", which on its own only lets a group run saved
+#: questions it can reach through a collection — and such a group is given none (All Users: no
+#: collection, not even the root; tenant groups: their own collection, whose cards use their own
+#: database or a `tenant_cards` one).
+NO_DATA_ACCESS: dict[str, Any] = {
+    "view-data": "unrestricted",
+    "create-queries": "no",
+    "download": {"schemas": "none"},
+}
+
+
+def permission_entries(
+    plan: ContentPlan,
+    *,
+    group_ids: Mapping[Ref, Any],
+    collection_ids: Mapping[Ref, Any],
+    database_ids: Mapping[Ref, Any],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(collection entries, data entries) for the graph resources (ids may be Outputs).
+
+    Every managed group and All Users get an explicit value for every managed collection, the
+    root collection, every managed database and every other database: a grant where the plan
+    gives one, else none.
+    All Users (every user is in it) gets nothing anywhere: a fresh Metabase lets it curate the
+    root collection, every new top-level collection copies that, and a new database gives it
+    native SQL.
+    """
+    coll_entries: list[dict[str, Any]] = []
+    data_entries: list[dict[str, Any]] = []
+    principals: list[tuple[Any, GroupSpec | None]] = [
+        (group_ids[g.ref], g) for g in plan.groups
+    ] + [(ALL_USERS_GROUP_ID, None)]
+    for gid, spec in principals:
+        for coll in plan.collections:
+            access = "none"
+            if spec is not None and coll.ref in spec.collections:
+                access = spec.collection_access
+            elif spec is None:
+                access = plan.all_users.collection_access
+            coll_entries.append(
+                {"group_id": gid, "collection_id": collection_ids[coll.ref], "access": access}
+            )
+        coll_entries.append({"group_id": gid, "collection_id": "root", "access": "none"})
+        for db in plan.databases:
+            if spec is not None and db.ref in spec.databases:
+                perms: dict[str, Any] = {
+                    "view-data": "unrestricted",
+                    "create-queries": spec.create_queries,
+                    "download": {"schemas": "full"},
+                }
+            else:
+                perms = dict(NO_DATA_ACCESS)
+            data_entries.append(
+                {"group_id": gid, "database_id": database_ids[db.ref], "permissions": perms}
+            )
+        # and nothing on any database the program does not manage (the Sample Database, one
+        # added by hand): Metabase gives a new group All Users' access to each database
+        data_entries.append(
+            {"group_id": gid, "database_id": OTHER_DATABASES, "permissions": dict(NO_DATA_ACCESS)}
+        )
+    return coll_entries, data_entries
 
 
 def fake_id(name: str) -> int:

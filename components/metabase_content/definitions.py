@@ -64,6 +64,20 @@ class DatabaseDef(_Def):
     credential: Literal["admin", "tenant", "bigquery_key"]
     required_tables: list[str] = Field(min_length=1)
     requires: list[str] = Field(default_factory=list)
+    #: tenant dashboards may show cards on this global database (their SQL filters to the
+    #: tenant's own rows, e.g. GA state codes); a tenant card never falls back to a database
+    #: that does not say so
+    tenant_cards: bool = False
+
+    @field_validator("tenant_cards")
+    @classmethod
+    def _shared(cls, v: bool, info: Any) -> bool:
+        if v and (info.data.get("scope") != "global" or info.data.get("engine") == "postgres"):
+            raise ValueError(
+                "tenant_cards is for a global non-Postgres database only: the global Postgres "
+                "connection logs in as the owner, which row-level security does not bind"
+            )
+        return v
 
     @field_validator("credential")
     @classmethod
@@ -362,6 +376,7 @@ class DatabaseSpec:
     engine: Engine
     credential: str
     required_tables: tuple[str, ...]
+    tenant_cards: bool = False
 
     @property
     def ref(self) -> Ref:
@@ -670,12 +685,15 @@ def render(
     dashboards: list[DashboardSpec] = []
     cards: dict[Ref, CardSpec] = {}
 
+    bq_dataset_id = bq_dataset.split(".", 1)[-1] if bq_dataset else None
+
     def db_spec(scope: Scope, d: DatabaseDef) -> DatabaseSpec:
-        tables = tuple(
-            f"{schema}.{t}" if d.engine == "postgres" and "." not in t else t
-            for t in d.required_tables
+        # Metabase reports a table's schema: the Postgres schema, or the BigQuery dataset id
+        qualifier = schema if d.engine == "postgres" else bq_dataset_id
+        tables = tuple(t if "." in t else f"{qualifier}.{t}" for t in d.required_tables)
+        return DatabaseSpec(
+            scope.key, d.key, scope.fmt(d.name), d.engine, d.credential, tables, d.tenant_cards
         )
-        return DatabaseSpec(scope.key, d.key, scope.fmt(d.name), d.engine, d.credential, tables)
 
     for scope in scopes:
         for d in defs.databases.databases:
@@ -704,13 +722,27 @@ def render(
             )  # fmt: skip
 
     db_by_engine: dict[tuple[str, str], Ref] = {}
+    tenant_shared: dict[str, Ref] = {}
     for d in databases:
         db_by_engine[(d.scope, d.engine)] = d.ref
+        if d.tenant_cards and d.scope == GLOBAL:
+            tenant_shared[d.engine] = d.ref
 
     def database_for(scope: Scope, engine: str, where: str) -> Ref:
-        ref = db_by_engine.get((scope.key, engine)) or db_by_engine.get((GLOBAL, engine))
+        """The scope's own database for the engine; for a tenant, else a global database that
+        allows tenant cards. Never the global connection by default: that one logs in as the
+        owner and would show a tenant every white label's rows."""
+        ref = db_by_engine.get((scope.key, engine))
+        if ref is None and scope.kind == "tenant":
+            ref = tenant_shared.get(engine)
         if ref is None:
-            raise DefinitionError(f"{where}: no {engine} database for scope {scope.key!r}")
+            extra = (
+                f"; only a global database with tenant_cards: true (databases.yaml) may serve "
+                f"tenant cards, and no {engine} one does"
+                if scope.kind == "tenant"
+                else ""
+            )
+            raise DefinitionError(f"{where}: no {engine} database for scope {scope.key!r}{extra}")
         return ref
 
     for scope in scopes:
@@ -779,6 +811,18 @@ def render(
                 )
             )  # fmt: skip
 
+    # Metabase has no client-chosen key for cards and dashboards: the provider finds a lost
+    # create by its name within its collection, so two of one kind must not share a name there
+    for kind, specs in (("card", list(cards.values())), ("dashboard", dashboards)):
+        seen: dict[tuple[Ref, str], str] = {}
+        for spec in specs:
+            at = (spec.collection, spec.name)
+            if at in seen:
+                raise DefinitionError(
+                    f"{kind}s {seen[at]!r} and {spec.key!r} of scope {spec.scope!r} are both "
+                    f"named {spec.name!r} in one collection: give them distinct names"
+                )
+            seen[at] = spec.key
     return ContentPlan(
         scopes=tuple(scopes),
         databases=tuple(databases),

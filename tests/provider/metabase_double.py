@@ -1,17 +1,43 @@
 """An in-process Metabase v0.56 API double served over real HTTP on 127.0.0.1.
 
-Follows /work/shared/reference/metabase-api.md: session auth and expiry, first-run setup, health
-while initializing, strict validation (400 with ``errors``), secret redaction and details merging,
-sync that completes after a delay, collection archiving (no DELETE), cards with client-chosen
-``entity_id``, dashboards whose ``PUT`` replaces tabs/dashcards by id (negative ids create),
-unstable
-dashcard order, permission graphs with revisions (409 when stale). Faults can be injected: 502
-before or after processing, and dropped connections after processing (a lost response).
+Follows /work/shared/reference/metabase-api.md and, where our provider depends on a behaviour,
+the Metabase server source (github.com/metabase/metabase). The GitHub snapshot was too large for
+the ``fetch`` tool (2.8 GB), so the files were read from the code index (``read_file``), at the
+commits it holds; each is a master-era version of the file, checked against the 0.56 facts in the
+reference where they differ:
+
+- src/metabase/permissions/models/data_permissions/graph.clj @212e5714 (sparse data graph, OSS
+  ``blocked`` → 402), src/metabase/permissions/schema.clj @0fc58bbe (value orders),
+  src/metabase/permissions/models/data_permissions.clj @01727343 (new group / new database
+  defaults), src/metabase/permissions/api.clj @0ecd51c0 (PUT /graph: revision check, one
+  revision per PUT), src/metabase/permissions/models/collection/graph.clj @01319825 (sparse
+  collection graph), src/metabase/setup/api.clj @0ac1cd55 (prefs: site_name, site_locale),
+  src/metabase/api/dashboard.clj (0.51-era, before its move to dashboards/api.clj: ``POST "/"``
+  reads name, description, parameters, cache_ttl, collection_id, collection_position only;
+  ``update-dashboard``: archived → 404, current tabs → every dashcard needs a tab; the newest
+  dashboards code checks the new tabs instead, which the provider's two-PUT path also satisfies),
+  the BigQuery driver
+  modules/drivers/bigquery-cloud-sdk/src/metabase/driver/bigquery_cloud_sdk.clj
+  (``list-tables``: "Looks like we cannot find any matching datasets.", schema = dataset id),
+  src/metabase/collections/models/collection.clj (``copy-parent-permissions!``: a new collection
+  copies its parent's grants; creation bumps the collection-graph revision), and the
+  reference's reading of models/card.clj ``create-card!`` (entity_id ignored).
+
+Not read in the source, taken from the reference / Metabase's documented defaults: All Users may
+curate the root collection on a fresh instance; ``PUT /api/setting/:key`` answers 204.
+
+Also: session auth and expiry, health while initializing, strict validation (400 with
+``errors``), secret redaction and details merging, sync that completes after a delay,
+collection archiving (no DELETE), dashboards whose ``PUT`` replaces tabs/dashcards by id
+(negative ids create), unstable dashcard order, permission graphs with revisions (409 when
+stale). Faults can be injected: 502 before or after processing, and dropped connections after
+processing (a lost response).
 """
 
 from __future__ import annotations
 
 import copy
+import fnmatch
 import itertools
 import json
 import random
@@ -31,6 +57,27 @@ REDACTED = "**MetabasePass**"
 SECRET_DETAIL_KEYS = ("password", "service-account-json")
 TRASH_ID = 13
 NANO = string.ascii_letters + string.digits + "_-"
+ALL_USERS_GROUP, ADMIN_GROUP = 1, 2
+#: API values of each data permission type, most to least permissive (permissions/schema.clj
+#: ``data-permissions``; API names from data_permissions/graph.clj ``->api-vals``)
+DATA_VALUES: dict[str, tuple[str, ...]] = {
+    "view-data": ("unrestricted", "legacy-no-self-service", "blocked"),
+    "create-queries": ("query-builder-and-native", "query-builder", "no"),
+    "download": ("full", "limited", "none"),
+    "data-model": ("all", "none"),
+    "details": ("yes", "no"),
+}
+LEAST_DATA = {k: v[-1] for k, v in DATA_VALUES.items()}
+FULL_DATA = {
+    "view-data": "unrestricted",
+    "create-queries": "query-builder-and-native",
+    "download": "full",
+    "data-model": "none",
+    "details": "no",
+}
+DOWNSTREAM_KEYS = ("view-data", "create-queries", "download")
+#: keys the API nests under ``{"schemas": level}``
+SCHEMAS_KEYS = ("download", "data-model")
 
 
 class ApiError(Exception):
@@ -92,15 +139,21 @@ class MetabaseDouble:
             1: {"id": 1, "name": "All Users"},
             2: {"id": 2, "name": "Administrators"},
         }
-        self.data_graph: dict[str, dict[str, Any]] = {}
-        self.collection_graph: dict[str, dict[str, Any]] = {
-            "1": {"root": "write"},
-            "2": {"root": "write"},
-        }
+        #: data permissions of the non-admin groups, stored in full: group → database → perm
+        #: type → API value (Administrators are added at GET time, as the server does)
+        self.data_perms: dict[str, dict[str, dict[str, str]]] = {}
+        #: explicit collection grants ("read"/"write"); a missing pair is "none". A fresh
+        #: Metabase lets All Users curate the root collection.
+        self.coll_perms: dict[str, dict[str, str]] = {"1": {"root": "write"}}
+        #: premium features (``advanced-permissions`` unlocks view-data "blocked"); OSS: none
+        self.premium_features: set[str] = set()
+        self.settings: dict[str, Any] = {"site-name": "Metabase", "anon-tracking-enabled": False}
         self.data_revision = 1
         self.collection_revision = 1
         #: tables each database would show after a sync, keyed by database name ("*" = default)
         self.warehouse: dict[str, list[str]] = {"*": ["analytics.mart_screener_data"]}
+        #: BigQuery: dataset id → table names in the project (what dbt's BigQuery run made)
+        self.bq_datasets: dict[str, list[str]] = {}
         self.faults = Faults()
         self.requests: list[tuple[str, str]] = []
         self.stats: Counter = Counter()
@@ -167,19 +220,40 @@ class MetabaseDouble:
             "sync_tables": [],
             "is_sample": True,
         }
-        self._grant_defaults(1)
+        self.data_perms["1"] = {"1": dict(FULL_DATA)}
 
-    def _grant_defaults(self, db_id: int) -> None:
+    def _grant_new_database(self, db_id: int) -> None:
+        """Every non-admin group's permissions on a new database.
+
+        data_permissions.clj ``new-database-permissions``: view-data ``unrestricted`` on OSS;
+        create-queries and download at the group's lowest level on any database (else the most
+        permissive); data-model and details ``no``.
+        """
         for gid in self.groups:
-            self.data_graph.setdefault(str(gid), {})[str(db_id)] = self._default_data_perm(gid)
+            if gid == ADMIN_GROUP:
+                continue
+            existing = list(self.data_perms.get(str(gid), {}).values())
 
-    @staticmethod
-    def _default_data_perm(gid: int) -> dict[str, Any]:
-        level = "query-builder-and-native" if gid in (1, 2) else "no"
-        return {
-            "view-data": "unrestricted",
-            "create-queries": level,
-            "download": {"schemas": "full"},
+            def lowest(key: str, existing: list[dict[str, str]] = existing) -> str:
+                order = DATA_VALUES[key]
+                levels = [p[key] for p in existing if key in p]
+                return max(levels, key=order.index) if levels else order[0]
+
+            self.data_perms.setdefault(str(gid), {})[str(db_id)] = {
+                "view-data": "unrestricted",
+                "create-queries": lowest("create-queries"),
+                "download": lowest("download"),
+                "data-model": "none",
+                "details": "no",
+            }
+
+    def _grant_new_group(self, gid: int) -> None:
+        """A new group copies All Users' data permissions on each database (``set-new-group-
+        permissions!`` in data_permissions.clj) and gets no collection grant."""
+        all_users = self.data_perms.get(str(ALL_USERS_GROUP), {})
+        self.data_perms[str(gid)] = {
+            db: {**dict(LEAST_DATA), **{k: p[k] for k in DOWNSTREAM_KEYS if k in p}}
+            for db, p in all_users.items()
         }
 
     # ------------------------------------------------------------------ dispatch
@@ -256,7 +330,15 @@ class MetabaseDouble:
         pw = u.get("password") or ""
         if len(pw) < 6 or pw.lower() in ("password", "metabase", "12345678"):
             raise bad("password", "password is too common.")
+        # setup/api.clj: prefs destructures only site_name (required) and site_locale; any other
+        # key (e.g. allow_tracking) is ignored, and setup-set-settings! turns tracking ON
+        prefs = body.get("prefs") or {}
+        site_name = prefs.get("site_name")
+        if not isinstance(site_name, str) or not site_name.strip():
+            raise bad("site_name", "value must be a non-blank string.")
         self.setup_admin(u["email"], pw)
+        self.settings["site-name"] = site_name
+        self.settings["anon-tracking-enabled"] = True
         sid = secrets.token_hex(16)
         self.sessions[sid] = u["email"]
         return 200, {"id": sid}
@@ -304,7 +386,35 @@ class MetabaseDouble:
             db["initial_sync_status"] = "complete"
             db["sync_until"] = 0.0
 
+    def _bq_matching_datasets(self, details: dict[str, Any]) -> list[str]:
+        """Datasets the connection's filter selects (``driver.s/include-schema?``: comma-separated
+        patterns, ``*`` wildcards, case-insensitive)."""
+        ftype = details.get("dataset-filters-type") or "all"
+        patterns = [
+            p.strip().lower()
+            for p in str(details.get("dataset-filters-patterns") or "").split(",")
+            if p.strip()
+        ]
+        datasets = sorted(self.bq_datasets)
+        if ftype == "all" or not patterns:
+            return datasets
+        hit = [d for d in datasets if any(fnmatch.fnmatchcase(d.lower(), p) for p in patterns)]
+        if ftype == "exclusion":
+            return [d for d in datasets if d not in hit]
+        return hit
+
     def _start_sync(self, db: dict[str, Any]) -> None:
+        if db["engine"] == "bigquery-cloud-sdk":
+            # describe-database: every table is reported with schema = its dataset id
+            tables = [
+                f"{ds}.{t}"
+                for ds in self._bq_matching_datasets(db["details"])
+                for t in self.bq_datasets[ds]
+            ]
+            db["sync_tables"] = tables
+            db["sync_until"] = time.monotonic() + self.sync_delay
+            self.stats["syncs"] += 1
+            return
         tables = self.warehouse.get(db["name"], self.warehouse.get("*", []))
         db["sync_tables"] = list(tables)
         db["sync_until"] = time.monotonic() + self.sync_delay
@@ -340,6 +450,10 @@ class MetabaseDouble:
                 raise bad("service-account-json", "invalid service account JSON") from None
             if "private_key" not in sa or not details.get("project-id"):
                 raise bad("service-account-json", "invalid service account JSON")
+            ftype = details.get("dataset-filters-type") or "all"
+            if ftype != "all" and not self._bq_matching_datasets(details):
+                # bigquery_cloud_sdk.clj list-tables / can-connect?: a filter matching no dataset
+                raise ApiError(400, {"message": "Looks like we cannot find any matching datasets."})
         else:
             raise bad("engine", "value must be a valid database engine.")
 
@@ -382,7 +496,7 @@ class MetabaseDouble:
             return 200, self._db_view(db)
         if method == "DELETE":
             del self.databases[db["id"]]
-            for g in self.data_graph.values():
+            for g in self.data_perms.values():
                 g.pop(str(db["id"]), None)
             self.cards = {
                 k: c
@@ -416,8 +530,7 @@ class MetabaseDouble:
         }
         self.databases[db_id] = db
         self._start_sync(db)
-        self._grant_defaults(db_id)
-        self.data_revision += 1
+        self._grant_new_database(db_id)
         self.stats["databases_created"] += 1
         return 200, self._db_view(db)
 
@@ -434,7 +547,11 @@ class MetabaseDouble:
         self, method: str, seg: list[str], q: dict[str, str], body: Any
     ) -> tuple[int, Any]:
         if seg and seg[0] == "graph":
-            return self._graph("collection", method, body)
+            if method == "GET":
+                return 200, self._coll_graph_view()
+            if method == "PUT":
+                return self._coll_graph_put(body)
+            raise ApiError(404, "API endpoint does not exist.")
         if not seg:
             if method == "GET":
                 archived = q.get("archived") == "true"
@@ -458,12 +575,19 @@ class MetabaseDouble:
                     for d in self.dashboards.values()
                     if d["collection_id"] == parent and not d["archived"]
                 ]
-            if "card" in models:
-                data += [
-                    {"id": c["id"], "name": c["name"], "model": "card"}
-                    for c in self.cards.values()
-                    if c["collection_id"] == parent and not c["archived"]
-                ]
+            card_models = {"question": "card", "model": "dataset", "metric": "metric"}
+            data += [
+                {
+                    "id": c["id"],
+                    "name": c["name"],
+                    "model": card_models[c["type"]],
+                    "entity_id": c["entity_id"],
+                }
+                for c in self.cards.values()
+                if c["collection_id"] == parent
+                and not c["archived"]
+                and card_models[c["type"]] in models
+            ]
             return 200, {"data": data, "total": len(data), "models": models}
         coll = self._coll(seg[0])
         if method == "GET":
@@ -524,6 +648,7 @@ class MetabaseDouble:
             "archived": False,
         }
         self.collections[cid] = coll
+        self._inherit_collection_perms(cid, body.get("parent_id"))
         self.collection_revision += 1
         self.stats["collections_created"] += 1
         view = self._coll_view(coll)
@@ -609,15 +734,9 @@ class MetabaseDouble:
         if not seg and method == "POST":
             body = body or {}
             self._check_card_fields(body, partial=False)
-            entity_id = body.get("entity_id") or nanoid()
-            if any(c["entity_id"] == entity_id for c in self.cards.values()):
-                raise ApiError(
-                    500,
-                    {
-                        "message": "ERROR: duplicate key value violates unique constraint "
-                        '"report_card_entity_id_key"'
-                    },
-                )
+            # CardCreateSchema lists entity_id, but create-card! (models/card.clj) keeps only the
+            # card's data keys and assigns (u/generate-nano-id): a client entity_id is ignored
+            entity_id = nanoid()
             dq = self._normalize_query(body["dataset_query"])
             card_id = next(self.ids)
             card = {
@@ -705,6 +824,8 @@ class MetabaseDouble:
                 "collection_position": body.get("collection_position"),
                 "parameters": body.get("parameters") or [],
                 "archived": False,
+                # POST /api/dashboard reads name, description, parameters, cache_ttl,
+                # collection_id, collection_position only: ``width`` starts "fixed"
                 "width": "fixed",
                 "tabs": [],
                 "dashcards": [],
@@ -728,6 +849,23 @@ class MetabaseDouble:
         raise ApiError(404, "API endpoint does not exist.")
 
     def _dash_update(self, d: dict[str, Any], body: dict[str, Any]) -> None:
+        if "dashcards" in body:
+            # api/dashboard.clj update-dashboard: a layout change checks the dashboard as it was
+            # before this PUT (api/check-not-archived), so {"archived": false} in the same body
+            # does not help; the transaction rolls back, nothing is applied
+            if d["archived"]:
+                raise ApiError(
+                    404, {"message": "The object has been archived.", "error_code": "archived"}
+                )
+            # ... and while the dashboard HAS tabs, every dashcard must name one: removing every
+            # tab and keeping cards in one PUT is refused
+            if d["tabs"] and not all(
+                isinstance(dc, dict) and dc.get("dashboard_tab_id") is not None
+                for dc in body["dashcards"] or []
+            ):
+                raise ApiError(
+                    400, {"message": "This dashboard has tab, makes sure every card has a tab"}
+                )
         if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
             raise bad("name", "value must be a non-blank string.")
         if (
@@ -823,15 +961,10 @@ class MetabaseDouble:
                     "a dashcard without card_id needs visualization_settings.virtual_card",
                 )
             tab_id = dc.get("dashboard_tab_id")
-            if tabs:
+            if tab_id is not None:
                 if tab_id not in tab_map:
-                    raise bad(
-                        "dashcards",
-                        "with tabs, every dashcard needs a dashboard_tab_id of this dashboard",
-                    )
+                    raise bad("dashcards", f"dashboard_tab_id {tab_id} does not exist")
                 tab_id = tab_map[tab_id]
-            elif tab_id is not None:
-                raise bad("dashcards", f"dashboard_tab_id {tab_id} does not exist")
             series = [s["id"] if isinstance(s, dict) else s for s in dc.get("series") or []]
             fields = {
                 "card_id": card_id,
@@ -863,7 +996,11 @@ class MetabaseDouble:
         self, method: str, seg: list[str], q: dict[str, str], body: Any
     ) -> tuple[int, Any]:
         if seg and seg[0] == "graph":
-            return self._graph("data", method, body)
+            if method == "GET":
+                return 200, self._data_graph_view()
+            if method == "PUT":
+                return self._data_graph_put(body)
+            raise ApiError(404, "API endpoint does not exist.")
         if not seg or seg[0] != "group":
             raise ApiError(404, "API endpoint does not exist.")
         if len(seg) == 1:
@@ -873,17 +1010,12 @@ class MetabaseDouble:
                 name = (body or {}).get("name")
                 if not isinstance(name, str) or not name.strip():
                     raise bad("name", "value must be a non-blank string.")
+                # permissions_group.clj before-insert: check-name-not-already-taken
                 if any(g["name"] == name for g in self.groups.values()):
-                    raise ApiError(
-                        400, {"errors": {"name": "A group with that name already exists."}}
-                    )
+                    raise ApiError(400, {"message": "A group with that name already exists."})
                 gid = next(self.ids)
                 self.groups[gid] = {"id": gid, "name": name}
-                for db_id in self.databases:
-                    self.data_graph.setdefault(str(gid), {})[str(db_id)] = self._default_data_perm(
-                        gid
-                    )
-                self.collection_graph[str(gid)] = {"root": "none"}
+                self._grant_new_group(gid)
                 self.stats["groups_created"] += 1
                 return 200, self.groups[gid]
         group = self.groups.get(int(seg[1])) if seg[1].isdigit() else None
@@ -892,56 +1024,167 @@ class MetabaseDouble:
         if method == "GET":
             return 200, dict(group, members=[])
         if method == "PUT":
-            if group["id"] in (1, 2):
+            if group["id"] in (ALL_USERS_GROUP, ADMIN_GROUP):
                 raise ApiError(400, "You cannot edit or delete the magic permissions groups.")
             group["name"] = (body or {}).get("name") or group["name"]
             return 200, group
         if method == "DELETE":
-            if group["id"] in (1, 2):
+            if group["id"] in (ALL_USERS_GROUP, ADMIN_GROUP):
                 raise ApiError(400, "You cannot edit or delete the magic permissions groups.")
             del self.groups[group["id"]]
-            self.data_graph.pop(str(group["id"]), None)
-            self.collection_graph.pop(str(group["id"]), None)
+            self.data_perms.pop(str(group["id"]), None)
+            self.coll_perms.pop(str(group["id"]), None)
             return 204, None
         raise ApiError(404, "API endpoint does not exist.")
 
-    def _graph(self, kind: str, method: str, body: Any) -> tuple[int, Any]:
-        graph = self.data_graph if kind == "data" else self.collection_graph
-        rev_attr = f"{kind}_revision"
-        if method == "GET":
-            groups = copy.deepcopy(graph)
-            if kind == "collection":
-                for gid in groups:
-                    for cid in self.collections:
-                        groups[gid].setdefault(str(cid), "none")
-            return 200, {"revision": getattr(self, rev_attr), "groups": groups}
-        if method != "PUT":
-            raise ApiError(404, "API endpoint does not exist.")
-        body = body or {}
-        if body.get("revision") != getattr(self, rev_attr):
+    @staticmethod
+    def _data_api_value(perms: dict[str, str]) -> dict[str, Any]:
+        """One group/database in API shape, every least-permissive value left out
+        (data_permissions/graph.clj ``ellide?`` + ``remove-empty-vals``)."""
+        out: dict[str, Any] = {}
+        for key, value in perms.items():
+            if value == LEAST_DATA[key]:
+                continue
+            out[key] = {"schemas": value} if key in SCHEMAS_KEYS else value
+        return out
+
+    def _data_graph_view(self, group_ids: set[str] | None = None) -> dict[str, Any]:
+        groups: dict[str, Any] = {}
+        for gid, dbs in self.data_perms.items():
+            if group_ids is not None and gid not in group_ids:
+                continue
+            view = {db: v for db, p in dbs.items() if (v := self._data_api_value(p))}
+            if view:
+                groups[gid] = view
+        if group_ids is None or str(ADMIN_GROUP) in group_ids:
+            # add-admin-perms-to-permissions-graph: not stored, always reported
+            groups[str(ADMIN_GROUP)] = {
+                str(db): {
+                    "view-data": "unrestricted",
+                    "create-queries": "query-builder-and-native",
+                    "download": {"schemas": "full"},
+                    "data-model": {"schemas": "all"},
+                    "details": "yes",
+                }
+                for db in self.databases
+            }
+        return {"revision": self.data_revision, "groups": groups}
+
+    def _check_revision(self, kind: str, body: dict[str, Any]) -> None:
+        if body.get("revision") != getattr(self, f"{kind}_revision"):
             raise ApiError(
                 409,
                 "Looks like someone else edited the permissions and your data is out of date. "
                 "Please fetch new data and try again.",
             )
+
+    def _data_graph_put(self, body: Any) -> tuple[int, Any]:
+        """PUT /api/permissions/graph (permissions/api.clj): revision checked, then only the
+        permission types present for each group/database are set; every PUT saves a new
+        revision, changed or not."""
+        body = body or {}
+        self._check_revision("data", body)
+        changes: list[tuple[str, str, str, str]] = []
+        for gid, dbs in (body.get("groups") or {}).items():
+            if not gid.isdigit() or int(gid) not in self.groups:
+                raise bad("groups", f"group {gid} does not exist")
+            if int(gid) == ADMIN_GROUP:
+                raise ApiError(400, "You cannot edit permissions for the Administrators group.")
+            for db, value in (dbs or {}).items():
+                if not isinstance(value, dict):
+                    raise bad("groups", f"invalid data permission {value!r} for group {gid} / {db}")
+                if not db.isdigit() or int(db) not in self.databases:
+                    raise bad("groups", f"database {db} does not exist")
+                for key, raw in value.items():
+                    level = (
+                        raw.get("schemas") if key in SCHEMAS_KEYS and isinstance(raw, dict) else raw
+                    )
+                    if key not in DATA_VALUES or level not in DATA_VALUES[key]:
+                        raise ApiError(
+                            400,
+                            "Cannot parse permissions graph because it is invalid: "
+                            f"{gid} {db} {key} {raw!r}",
+                        )
+                    if level == "blocked" and "advanced-permissions" not in self.premium_features:
+                        # graph.clj update-db-level-view-data-permissions!: ee-permissions-exception
+                        raise ApiError(
+                            402,
+                            "The blocked permissions functionality is only enabled if you have a "
+                            "premium token with the advanced-permissions feature.",
+                        )
+                    changes.append((gid, db, key, level))
+        for gid, db, key, level in changes:
+            perms = self.data_perms.setdefault(gid, {}).setdefault(db, dict(LEAST_DATA))
+            perms[key] = level
+            if key == "view-data" and level == "blocked":
+                perms["create-queries"], perms["download"] = "no", "none"
+        self.data_revision += 1
+        self.stats["data_graph_puts"] += 1
+        sent = {str(g) for g in (body.get("groups") or {})}
+        return 200, self._data_graph_view(sent)
+
+    def _coll_graph_view(self) -> dict[str, Any]:
+        """Sparse graph (collection/graph.clj ``graph``, 0.56.13+): only read/write entries, no
+        archived collections; Administrators write everything."""
+        live = {str(c["id"]) for c in self.collections.values() if not c["archived"]}
+        groups: dict[str, dict[str, str]] = {}
+        for gid, objs in self.coll_perms.items():
+            view = {o: v for o, v in objs.items() if o == "root" or o in live}
+            if view:
+                groups[gid] = view
+        groups[str(ADMIN_GROUP)] = {"root": "write", **{c: "write" for c in sorted(live)}}
+        return {"revision": self.collection_revision, "groups": groups}
+
+    def _coll_graph_put(self, body: Any) -> tuple[int, Any]:
+        body = body or {}
+        self._check_revision("collection", body)
+        changes = []
         for gid, objs in (body.get("groups") or {}).items():
             if not gid.isdigit() or int(gid) not in self.groups:
                 raise bad("groups", f"group {gid} does not exist")
-            if int(gid) == 2:
+            if int(gid) == ADMIN_GROUP:
                 raise ApiError(400, "You cannot edit permissions for the Administrators group.")
             for obj, value in (objs or {}).items():
-                if value is None:
-                    raise bad("groups", f"permission for group {gid} / {obj} must not be nil")
-                if kind == "collection" and value not in ("read", "write", "none"):
+                if value not in ("read", "write", "none"):
                     raise bad("groups", f"invalid collection permission {value!r}")
-                if kind == "data" and not isinstance(value, dict):
-                    raise bad("groups", f"invalid data permission {value!r}")
-                if kind == "data" and (not obj.isdigit() or int(obj) not in self.databases):
-                    raise bad("groups", f"database {obj} does not exist")
-                graph.setdefault(gid, {})[obj] = copy.deepcopy(value)
-        setattr(self, rev_attr, getattr(self, rev_attr) + 1)
-        self.stats[f"{kind}_graph_puts"] += 1
-        return 200, {"revision": getattr(self, rev_attr), "groups": copy.deepcopy(graph)}
+                if obj != "root" and (not obj.isdigit() or int(obj) not in self.collections):
+                    raise bad("groups", f"collection {obj} does not exist")
+                changes.append((gid, obj, value))
+        for gid, obj, value in changes:
+            if value == "none":
+                self.coll_perms.get(gid, {}).pop(obj, None)
+            else:
+                self.coll_perms.setdefault(gid, {})[obj] = value
+        self.collection_revision += 1
+        self.stats["collection_graph_puts"] += 1
+        return 200, self._coll_graph_view()
+
+    def _inherit_collection_perms(self, cid: int, parent_id: int | None) -> None:
+        """A new collection copies its parent's grants (collections/models/collection.clj
+        ``copy-parent-permissions!``): under a root that All Users may curate, a new top-level
+        collection is writable by every user until the graph says otherwise."""
+        parent = "root" if parent_id is None else str(parent_id)
+        for objs in self.coll_perms.values():
+            if parent in objs:
+                objs[str(cid)] = objs[parent]
+
+    # ------------------------------------------------------------------ settings
+    def _r_setting(
+        self, method: str, seg: list[str], q: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        """GET/PUT /api/setting/:key (src/metabase/settings/api.clj: PUT {"value": v} → 204)."""
+        if len(seg) != 1:
+            raise ApiError(404, "API endpoint does not exist.")
+        key = seg[0]
+        if method == "GET":
+            return 200, self.settings.get(key)
+        if method == "PUT":
+            if not isinstance(body, dict) or "value" not in body:
+                raise bad("value", "value is required")
+            self.settings[key] = body["value"]
+            self.stats[f"setting:{key}"] += 1
+            return 204, None
+        raise ApiError(404, "API endpoint does not exist.")
 
 
 def _parent(location: str) -> int | None:

@@ -8,7 +8,7 @@ import pytest
 from conftest import MB, double_only
 from harness import CheckFailed
 
-from components.metabase.card import CardProvider, derive_entity_id
+from components.metabase.card import CardProvider
 from components.metabase.collection import CollectionProvider
 
 SQL = "SELECT count(*) AS n FROM orders WHERE 1 = 1 [[AND {{created}}]]\n"
@@ -27,7 +27,6 @@ def card(mb: MB, collection_id: int, **extra: Any) -> dict[str, Any]:
         "template_tags": {"created": {"type": "text", "display-name": "Created"}},
         "display": "scalar",
         "visualization_settings": {"scalar.field": "n"},
-        "entity_id": derive_entity_id("test", mb.run_id, str(extra.pop("n", 0))),
         **extra,
     }
 
@@ -156,12 +155,41 @@ def test_card_create_adopts_the_card_an_earlier_run_made(mb: MB) -> None:
     assert mb.engine.id_of("card") == first
 
 
-@double_only
-def test_card_create_with_lost_response_is_not_duplicated(mb: MB) -> None:
+def test_metabase_ignores_a_client_entity_id_on_card_create(mb: MB) -> None:
+    """Control for the adoption tests: an entity_id we send cannot identify a lost create."""
     c = mb.engine.up("coll", CollectionProvider(), coll(mb))
-    mb.double.faults.once.append(("POST", "/api/card", "502-after"))
+    chosen = "mfbChosenEntityId0001"
+    body = {
+        "name": "Chosen id",
+        "collection_id": int(c["collection_id"]),
+        "dataset_query": {
+            "database": mb.sample_db_id(),
+            "type": "native",
+            "native": {"query": "select 1"},
+        },
+        "display": "table",
+        "visualization_settings": {},
+        "entity_id": chosen,
+    }
+    made = mb.client().post("card", body)
+    assert made["entity_id"] != chosen and mb.client().get_or_none(f"card/{chosen}") is None
+
+
+def test_card_create_does_not_adopt_a_same_named_card_of_another_collection(mb: MB) -> None:
+    mine = mb.engine.up("coll", CollectionProvider(), coll(mb))
+    other = mb.engine.up("other", CollectionProvider(), coll(mb, "Other"))
+    mb.engine.up("card-other", CardProvider(), card(mb, other["collection_id"]))
+    mb.engine.up("card", CardProvider(), card(mb, mine["collection_id"]))
+    assert mb.engine.id_of("card") != mb.engine.id_of("card-other")
+
+
+@double_only
+@pytest.mark.parametrize("fault", ["502-after", "drop-after"])
+def test_card_create_with_lost_response_is_not_duplicated(mb: MB, fault: str) -> None:
+    c = mb.engine.up("coll", CollectionProvider(), coll(mb))
+    mb.double.faults.once.append(("POST", "/api/card", fault))
     mb.engine.up("card", CardProvider(), card(mb, c["collection_id"]))
-    assert mb.double.faults.injected["502-after"] == 1
+    assert mb.double.faults.injected[fault] == 1
     assert mb.double.stats["cards_created"] == 1 and len(mb.double.cards) == 1
 
 

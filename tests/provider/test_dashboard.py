@@ -9,7 +9,7 @@ import pytest
 from conftest import MB, double_only
 from harness import CheckFailed
 
-from components.metabase.card import CardProvider, derive_entity_id
+from components.metabase.card import CardProvider
 from components.metabase.collection import CollectionProvider
 from components.metabase.dashboard import DashboardProvider
 
@@ -39,7 +39,6 @@ def content(mb: MB) -> dict[str, Any]:
                 "database_id": mb.sample_db_id(),
                 "sql": f"SELECT {i} AS n",
                 "display": "scalar",
-                "entity_id": derive_entity_id("dash-test", mb.run_id, str(i)),
             },
         )
         ids.append(int(outs["card_id"]))
@@ -245,3 +244,94 @@ def test_dashboard_check_names_the_bad_field(mb: MB, content, mutate, field) -> 
     with pytest.raises(CheckFailed) as err:
         mb.engine.up("d", DashboardProvider(), inputs)
     assert field in [f.property for f in err.value.failures]
+
+
+def untabbed(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The same cards, laid out without tabs (households' card moved below the others)."""
+    flat = copy.deepcopy(inputs)
+    flat["tabs"] = []
+    for dc in flat["dashcards"]:
+        if dc["tab"] == "households":
+            dc["row"] = 10
+        dc.pop("tab")
+    return flat
+
+
+def test_metabase_ignores_width_on_dashboard_create(mb: MB, content) -> None:
+    """Control for the width defence: POST /api/dashboard drops it."""
+    made = mb.client().post(
+        "dashboard",
+        {"name": mb.name("W"), "collection_id": content["collection_id"], "width": "full"},
+    )
+    assert mb.client().get(f"dashboard/{made['id']}")["width"] == "fixed"
+
+
+@pytest.mark.parametrize("with_layout", [True, False])
+def test_dashboard_width_is_set_on_create(mb: MB, content, with_layout: bool) -> None:
+    inputs = {**dash(mb, content), "width": "full"}
+    if not with_layout:
+        inputs.update(tabs=[], dashcards=[])
+    mb.engine.up("d", DashboardProvider(), inputs)
+    assert mb.client().get(f"dashboard/{mb.engine.id_of('d')}")["width"] == "full"
+
+
+def test_metabase_refuses_a_layout_put_on_an_archived_dashboard(mb: MB, content) -> None:
+    """Control: {"archived": false} in the same PUT does not let a layout change through."""
+    from components.metabase.client import MetabaseNotFound
+
+    mb.engine.up("d", DashboardProvider(), dash(mb, content))
+    dash_id = mb.engine.id_of("d")
+    mb.client().put(f"dashboard/{dash_id}", {"archived": True})
+    live = mb.client().get(f"dashboard/{dash_id}")
+    with pytest.raises(MetabaseNotFound):
+        mb.client().put(
+            f"dashboard/{dash_id}",
+            {"archived": False, "tabs": live["tabs"], "dashcards": live["dashcards"]},
+        )
+
+
+def test_dashboard_archived_in_ui_gets_its_layout_change_and_is_restored(mb: MB, content) -> None:
+    inputs = dash(mb, content)
+    mb.engine.up("d", DashboardProvider(), inputs)
+    dash_id = mb.engine.id_of("d")
+    mb.client().put(f"dashboard/{dash_id}", {"archived": True})
+    mb.engine.refresh("d")
+    moved = copy.deepcopy(inputs)
+    moved["dashcards"][0]["row"] = 10
+    mb.engine.up("d", DashboardProvider(), moved)
+    live = mb.client().get(f"dashboard/{dash_id}")
+    rows = {d["card_id"]: d["row"] for d in live["dashcards"]}
+    assert live["archived"] is False and rows[content["cards"][0]] == 10
+
+
+def test_metabase_refuses_to_drop_every_tab_while_keeping_cards(mb: MB, content) -> None:
+    """Control: removing all tabs and keeping the cards in one PUT answers 400."""
+    from components.metabase.client import MetabaseError
+
+    outs = mb.engine.up("d", DashboardProvider(), dash(mb, content))
+    dash_id = mb.engine.id_of("d")
+    live = mb.client().get(f"dashboard/{dash_id}")
+    cards = [{**d, "dashboard_tab_id": None} for d in live["dashcards"]]
+    with pytest.raises(MetabaseError) as err:
+        mb.client().put(f"dashboard/{dash_id}", {"tabs": [], "dashcards": cards})
+    assert err.value.status == 400 and outs["tab_ids"]
+
+
+def test_dashboard_can_drop_every_tab_and_keep_its_cards(mb: MB, content) -> None:
+    inputs = dash(mb, content)
+    mb.engine.up("d", DashboardProvider(), inputs)
+    outs = mb.engine.up("d", DashboardProvider(), untabbed(inputs))
+    live = mb.client().get(f"dashboard/{mb.engine.id_of('d')}")
+    assert live["tabs"] == [] and outs["tab_ids"] == {}
+    assert sorted(d["card_id"] or 0 for d in live["dashcards"]) == sorted([0, *content["cards"]])
+    mb.engine.refresh("d")
+    assert mb.engine.preview("d", DashboardProvider(), untabbed(inputs)).changes is False
+
+
+def test_dashboard_create_adopts_the_dashboard_an_earlier_run_made(mb: MB, content) -> None:
+    inputs = dash(mb, content)
+    mb.engine.up("d", DashboardProvider(), inputs)
+    first = mb.engine.id_of("d")
+    del mb.engine.state["d"]  # the run died before recording the dashboard
+    mb.engine.up("d", DashboardProvider(), inputs)
+    assert mb.engine.id_of("d") == first and len(live_ids(mb, first)) == 4

@@ -10,7 +10,7 @@ from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MB, double_only
 from harness import CheckFailed, Engine
 from metabase_double import MetabaseDouble
 
-from components.metabase.client import MetabaseConfigError
+from components.metabase.client import Credentials, MetabaseClient, MetabaseConfigError
 from components.metabase.database import DatabaseProvider, SyncTimeout
 from components.metabase.setup import SetupProvider
 
@@ -34,6 +34,30 @@ def test_setup_completes_first_run_setup_on_a_fresh_instance(fresh_double: Metab
     engine = Engine({"url": fresh_double.url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     outs = engine.up("setup", SetupProvider(), {"health_interval_seconds": 0.05})
     assert fresh_double.users[ADMIN_EMAIL]["is_superuser"] and outs["admin_user_id"] == 1
+
+
+@double_only
+def test_setup_prefs_cannot_turn_tracking_off(fresh_double: MetabaseDouble) -> None:
+    """Control: 0.56's /api/setup ignores prefs.allow_tracking and turns tracking on."""
+    token = fresh_double.setup_token
+    client = MetabaseClient(Credentials(fresh_double.url, ADMIN_EMAIL, ADMIN_PASSWORD))
+    client._post_retrying(
+        "setup",
+        {
+            "token": token,
+            "user": {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+            "prefs": {"site_name": "MFB", "allow_tracking": False},
+        },
+        auth=False,
+    )
+    assert fresh_double.settings["anon-tracking-enabled"] is True
+
+
+@double_only
+def test_setup_turns_anonymous_tracking_off(fresh_double: MetabaseDouble) -> None:
+    engine = Engine({"url": fresh_double.url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
+    engine.up("setup", SetupProvider(), {"health_interval_seconds": 0.05})
+    assert fresh_double.settings["anon-tracking-enabled"] is False
 
 
 def test_setup_on_a_set_up_instance_verifies_the_login(mb: MB) -> None:
@@ -152,13 +176,13 @@ def test_database_ui_rename_shows_after_refresh(mb: MB, warehouse_details) -> No
     assert "name" in _changed(mb.engine.preview("db", DatabaseProvider(), inputs))
 
 
-@double_only
-def test_bigquery_database_is_created_with_its_key(mb: MB) -> None:
-    sa = json.dumps(
-        {"type": "service_account", "private_key": "-----BEGIN-----", "client_email": "x@y"}
-    )
-    mb.double.warehouse["MFB BigQuery Analytics"] = ["analytics.mart_screener_screening_funnel"]
-    inputs = {
+SA_KEY = json.dumps(
+    {"type": "service_account", "private_key": "-----BEGIN-----", "client_email": "x@y"}
+)
+
+
+def bq_inputs(**extra: Any) -> dict[str, Any]:
+    return {
         "name": "MFB BigQuery Analytics",
         "engine": "bigquery-cloud-sdk",
         "details": {
@@ -166,12 +190,72 @@ def test_bigquery_database_is_created_with_its_key(mb: MB) -> None:
             "dataset-filters-type": "inclusion",
             "dataset-filters-patterns": "analytics",
         },
-        "secrets": {"service-account-json": sa},
-        "required_tables": ["analytics.mart_screener_screening_funnel"],
+        "secrets": {"service-account-json": SA_KEY},
+        "required_tables": ["analytics.mart_ga_kpi_summary"],
         **FAST_SYNC,
+        **extra,
     }
-    mb.engine.up("bq", DatabaseProvider(), inputs)
-    assert mb.double.databases[mb.engine.id_of("bq")]["details"]["service-account-json"] == sa
+
+
+@double_only
+def test_bigquery_database_is_created_with_its_key(mb: MB) -> None:
+    mb.double.bq_datasets["analytics"] = ["mart_ga_kpi_summary"]
+    mb.engine.up("bq", DatabaseProvider(), bq_inputs())
+    assert mb.double.databases[mb.engine.id_of("bq")]["details"]["service-account-json"] == SA_KEY
+
+
+@double_only
+def test_bigquery_tables_are_reported_with_the_dataset_as_schema(mb: MB) -> None:
+    """Control for the dataset-qualified required tables: no bare table name is ever reported."""
+    mb.double.bq_datasets["analytics"] = ["mart_ga_kpi_summary"]
+    mb.engine.up("bq", DatabaseProvider(), bq_inputs())
+    tables = mb.client().get(f"database/{mb.engine.id_of('bq')}/metadata")["tables"]
+    assert [(t["schema"], t["name"]) for t in tables] == [("analytics", "mart_ga_kpi_summary")]
+
+
+@double_only
+def test_bigquery_required_tables_are_ready_as_dataset_dot_table(mb: MB) -> None:
+    mb.double.bq_datasets["analytics"] = ["mart_ga_kpi_summary", "mart_ga_traffic_mediums"]
+    outs = mb.engine.up("bq", DatabaseProvider(), bq_inputs())
+    assert outs["tables_ready"] == ["analytics.mart_ga_kpi_summary"]
+
+
+def test_bigquery_check_refuses_a_table_without_its_dataset(mb: MB) -> None:
+    with pytest.raises(CheckFailed, match=r"<dataset>\.<table>"):
+        mb.engine.up("bq", DatabaseProvider(), bq_inputs(required_tables=["mart_ga_kpi_summary"]))
+
+
+def test_bigquery_check_refuses_a_table_in_a_dataset_the_filter_leaves_out(mb: MB) -> None:
+    with pytest.raises(CheckFailed, match="leaves out"):
+        mb.engine.up(
+            "bq", DatabaseProvider(), bq_inputs(required_tables=["staging.mart_ga_kpi_summary"])
+        )
+
+
+@double_only
+def test_metabase_refuses_a_bigquery_filter_that_matches_no_dataset(mb: MB) -> None:
+    """Control: the server's own answer while dbt has not created the dataset yet."""
+    from components.metabase.client import MetabaseError
+
+    body = {
+        "name": "BQ",
+        "engine": "bigquery-cloud-sdk",
+        "details": {**bq_inputs()["details"], "service-account-json": SA_KEY},
+    }
+    with pytest.raises(MetabaseError, match="cannot find any matching datasets") as err:
+        mb.client().post("database", body)
+    assert err.value.status == 400
+
+
+@double_only
+def test_bigquery_missing_dataset_error_names_the_dataset_and_the_dbt_run(mb: MB) -> None:
+    from components.metabase.database import BigQueryDatasetMissing
+
+    with pytest.raises(BigQueryDatasetMissing) as err:
+        mb.engine.up("bq", DatabaseProvider(), bq_inputs())
+    message = str(err.value)
+    assert "mfb-prod.analytics" in message and "--target bigquery" in message
+    assert "dbt-nightly.yml" in message
 
 
 def test_database_delete_tolerates_an_already_deleted_database(mb: MB, warehouse_details) -> None:
@@ -215,3 +299,22 @@ def test_bigquery_check_rejects_a_key_that_is_not_json(mb: MB) -> None:
 
 def _changed(diff) -> list[str]:
     return [k for k in DatabaseProvider.managed if k not in (diff.stables or [])]
+
+
+def test_database_create_adopts_the_database_an_earlier_run_made(mb: MB, warehouse_details) -> None:
+    inputs = db_inputs(mb, warehouse_details)
+    mb.engine.up("db", DatabaseProvider(), inputs)
+    first = mb.engine.id_of("db")
+    del mb.engine.state["db"]  # the run died before recording the database
+    mb.engine.up("db", DatabaseProvider(), inputs)
+    assert mb.engine.id_of("db") == first
+
+
+@double_only
+@pytest.mark.parametrize("fault", ["502-after", "drop-after"])
+def test_database_create_with_lost_response_is_not_duplicated(
+    mb: MB, warehouse_details, fault: str
+) -> None:
+    mb.double.faults.once.append(("POST", "/api/database", fault))
+    mb.engine.up("db", DatabaseProvider(), db_inputs(mb, warehouse_details))
+    assert mb.double.faults.injected[fault] == 1 and mb.double.stats["databases_created"] == 1

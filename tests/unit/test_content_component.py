@@ -132,10 +132,13 @@ def test_all_users_get_nothing_on_managed_collections_and_databases(production):
     (data,) = production.of_type(MB + "DataPermissions")
     coll_entries = [e for e in unwrap(coll_perms.inputs["entries"]) if e["group_id"] == 1]
     data_entries = [e for e in unwrap(data.inputs["entries"]) if e["group_id"] == 1]
-    assert len(coll_entries) == len(production.of_type(MB + "Collection"))
+    assert len(coll_entries) == len(production.of_type(MB + "Collection")) + 1
     assert {e["access"] for e in coll_entries} == {"none"}
-    assert len(data_entries) == len(production.of_type(MB + "Database"))
+    assert "root" in {e["collection_id"] for e in coll_entries}
+    assert len(data_entries) == len(production.of_type(MB + "Database")) + 1
+    assert "*" in {e["database_id"] for e in data_entries}  # and every unmanaged database
     assert {e["permissions"]["create-queries"] for e in data_entries} == {"no"}
+    assert {e["permissions"]["download"]["schemas"] for e in data_entries} == {"none"}
 
 
 def test_removing_a_tenant_removes_all_its_content(tenants):

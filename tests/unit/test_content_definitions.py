@@ -376,3 +376,69 @@ def test_reserved_global_slug_is_rejected(defs):
     fake = type(cfg.tenants[0])(slug="global", white_label_id=77)
     with pytest.raises(DefinitionError, match="reserved"):
         render(defs, [fake], bigquery=False)
+
+
+# ---------------------------------------------------------------- database_for (issue 11)
+def _without(defs, keep):
+    """`defs` with only the database definitions `keep` accepts."""
+    import dataclasses
+
+    dbs = defs.databases.model_copy(
+        update={"databases": [d for d in defs.databases.databases if keep(d)]}
+    )
+    return dataclasses.replace(defs, databases=dbs)
+
+
+def _unshared(defs):
+    """`defs` with the BigQuery database no longer open to tenant cards."""
+    import dataclasses
+
+    dbs = [
+        d.model_copy(update={"tenant_cards": False}) if d.engine == "bigquery" else d
+        for d in defs.databases.databases
+    ]
+    return dataclasses.replace(defs, databases=defs.databases.model_copy(update={"databases": dbs}))
+
+
+def test_bigquery_required_tables_carry_the_stack_dataset(plan):
+    dataset = plan.extra["bq_dataset"].split(".", 1)[1]
+    (bq,) = [d for d in plan.databases if d.engine == "bigquery"]
+    assert bq.required_tables and all(t.startswith(f"{dataset}.") for t in bq.required_tables)
+
+
+def test_tenant_ga_cards_use_the_global_bigquery_database_that_allows_them(plan):
+    """Control for the no-fallback tests: the shipped definitions resolve every tenant card."""
+    (bq,) = [d for d in plan.databases if d.engine == "bigquery"]
+    tenant_bq = [c for c in plan.cards if c.scope != GLOBAL and engine_of(plan, c) == "bigquery"]
+    assert bq.tenant_cards and tenant_bq and {c.database for c in tenant_bq} == {bq.ref}
+
+
+def test_tenant_card_without_its_own_postgres_does_not_fall_back_to_the_global_one(defs):
+    cfg = stack_config("production")
+    no_tenant_pg = _without(defs, lambda d: not (d.scope == "tenant" and d.engine == "postgres"))
+    with pytest.raises(DefinitionError, match="no postgres database for scope"):
+        render_for_config(cfg, no_tenant_pg, bigquery=False)
+
+
+def test_tenant_card_on_a_global_database_needs_tenant_cards(defs):
+    cfg = stack_config("production")
+    with pytest.raises(DefinitionError, match="tenant_cards"):
+        render_for_config(cfg, _unshared(defs), bigquery=True)
+
+
+def test_tenant_cards_flag_is_refused_on_a_postgres_database(defs):
+    (pg,) = [d for d in defs.databases.databases if d.scope == GLOBAL and d.engine == "postgres"]
+    with pytest.raises(ValueError, match="row-level security"):
+        type(pg).model_validate({**pg.model_dump(), "tenant_cards": True})
+
+
+def test_two_cards_named_alike_in_one_collection_are_refused(defs):
+    """Lost creates are found by name within the collection: names must be unique there."""
+    import dataclasses
+
+    cards = dict(defs.cards.cards)
+    first, second = list(cards)[:2]
+    cards[second] = cards[second].model_copy(update={"name": cards[first].name})
+    clashing = dataclasses.replace(defs, cards=defs.cards.model_copy(update={"cards": cards}))
+    with pytest.raises(DefinitionError, match="distinct names"):
+        render_for_config(stack_config("production"), clashing, bigquery=True)
