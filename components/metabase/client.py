@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -105,7 +106,31 @@ class RetryPolicy:
         return min(self.max_backoff, self.backoff * (2**attempt))
 
 
-DEFAULT_POLICY = RetryPolicy()
+RETRY_ENV = "MFB_METABASE_RETRY"
+
+
+def policy_from_env(value: str | None) -> RetryPolicy:
+    """``MFB_METABASE_RETRY="attempts=8,backoff=1,max_backoff=30,timeout=120"``: retry knobs for a
+    slow proxy, read once per process (the provider host inherits the engine's environment;
+    the tests use it to shrink backoff in the host process). Unset or empty: the defaults."""
+    policy = RetryPolicy()
+    for item in (value or "").replace(" ", ",").split(","):
+        if not item:
+            continue
+        key, _, raw = item.partition("=")
+        if key not in ("attempts", "backoff", "max_backoff", "timeout"):
+            raise MetabaseConfigError(
+                f"{RETRY_ENV}: unknown setting {key!r}; use attempts, backoff, max_backoff, timeout"
+            )
+        try:
+            number = int(raw) if key == "attempts" else float(raw)
+        except ValueError:
+            raise MetabaseConfigError(f"{RETRY_ENV}: {key}={raw!r} is not a number") from None
+        setattr(policy, key, number)
+    return policy
+
+
+DEFAULT_POLICY = policy_from_env(os.environ.get(RETRY_ENV))
 
 
 def _message_of(body: Any, text: str) -> str:
