@@ -24,7 +24,7 @@ from host import (
     shared_host,
 )
 
-__all__ = ["CheckFailed", "Engine", "HOST_ENV", "Record", "host_for"]
+__all__ = ["HOST_ENV", "CheckFailed", "Engine", "Record", "host_for"]
 
 #: retry knobs of the host process (the in-process ``fast_retries`` fixture's values)
 HOST_ENV = {"MFB_METABASE_RETRY": "attempts=6,backoff=0.005,max_backoff=0.02,timeout=10"}

@@ -161,9 +161,10 @@ def contains_unknown(value: Any) -> bool:
 
 def serialize_provider(provider: Any) -> str:
     """The ``__provider`` string ``pulumi.dynamic.Resource`` registers for ``provider``."""
-    import components  # noqa: F401  (applies the project's pickler fix, as __main__.py does)
     from pulumi.dynamic import dynamic
     from pulumi.runtime._serialization import _serialize
+
+    import components  # noqa: F401  (applies the project's pickler fix, as __main__.py does)
 
     serialized, _secret = _serialize(True, dynamic.serialize_provider, provider)
     return serialized
@@ -221,7 +222,9 @@ class ProviderHost:
         self.port = self._read_port()
         from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}", options=_GRPC_CHANNEL_OPTIONS)
+        self.channel = grpc.insecure_channel(
+            f"127.0.0.1:{self.port}", options=_GRPC_CHANNEL_OPTIONS
+        )
         grpc.channel_ready_future(self.channel).result(timeout=self.start_timeout)
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self._configure()
@@ -299,14 +302,23 @@ class ProviderHost:
             "Check",
             urn,
             provider_pb2.CheckRequest(
-                urn=urn, olds=to_struct(olds), news=to_struct(news), name=_name(urn), type=_type(urn)
+                urn=urn,
+                olds=to_struct(olds),
+                news=to_struct(news),
+                name=_name(urn),
+                type=_type(urn),
             ),
         )
         failures = [Failure(f.property, f.reason) for f in resp.failures]
         return from_struct(resp.inputs), failures
 
     def diff(
-        self, urn: str, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+        self,
+        urn: str,
+        id_: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        old_inputs: Mapping[str, Any] | None = None,
     ) -> HostDiff:
         resp = self._call(
             "Diff",
@@ -316,6 +328,7 @@ class ProviderHost:
                 urn=urn,
                 olds=to_struct(olds),
                 news=to_struct(news),
+                old_inputs=to_struct(old_inputs or {}),
                 name=_name(urn),
                 type=_type(urn),
             ),
@@ -564,7 +577,7 @@ class HostEngine:
             id_, outs = self.host.create(urn, checked)
             self._put(StateEntry(urn, id_, checked, outs, deps))
             return "create", None
-        diff = self.host.diff(urn, prior.id, prior.outputs, checked)
+        diff = self.host.diff(urn, prior.id, prior.outputs, checked, prior.inputs)
         if diff.changes is False:
             self._put(StateEntry(urn, prior.id, checked, prior.outputs, deps))
             return "same", None
@@ -626,7 +639,7 @@ class HostEngine:
             if prior is None:
                 op = "create"
             else:
-                diff = self.host.diff(d.urn, prior.id, prior.outputs, checked)
+                diff = self.host.diff(d.urn, prior.id, prior.outputs, checked, prior.inputs)
                 op = "same" if diff.changes is False else "replace" if diff.replaces else "update"
             with self._lock:
                 planned[d.urn] = op
@@ -641,21 +654,25 @@ class HostEngine:
         return result
 
     def refresh(self) -> RunResult:
-        """``Read`` every resource; gone ones leave the state; returned inputs replace inputs."""
+        """``Read`` every resource; gone ones leave the state; returned inputs replace inputs.
+        A resource is reported changed when ``Diff`` of what was read against its inputs is not
+        DIFF_NONE, as the engine reports a refresh since pulumi/pulumi#16146 (2024)."""
         started = time.monotonic()
         result = RunResult()
         entries = list(self.state.values())
 
         def read(e: StateEntry) -> str:
             id_, outs, inputs = self.host.read(e.urn, e.id, e.outputs, e.inputs)
-            with self._lock:
-                if not id_:
+            if not id_:
+                with self._lock:
                     self.state.pop(e.urn, None)
-                    return "delete"
-                new = StateEntry(e.urn, id_, inputs if inputs is not None else e.inputs, outs)
-                new.depends_on = e.depends_on
-                self.state[e.urn] = new
-            return "same" if (id_, outs) == (e.id, e.outputs) else "update"
+                return "delete"
+            new = StateEntry(e.urn, id_, e.inputs if inputs is None else inputs, outs, e.depends_on)
+            # what a refresh reports (pulumi/pulumi#16146, implementers-guide "refresh"):
+            # Diff(olds=the candidate read, news=the inputs in state); DIFF_NONE = no drift
+            diff = self.host.diff(e.urn, id_, outs, e.inputs, old_inputs=new.inputs)
+            self._put(new)
+            return "same" if diff.changes is False else "update"
 
         with ThreadPoolExecutor(self.parallel) as pool:
             futures = {pool.submit(read, e): e.urn for e in entries}

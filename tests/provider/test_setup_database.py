@@ -212,4 +212,3 @@ def test_bigquery_check_rejects_a_key_that_is_not_json(mb: MB) -> None:
     }
     with pytest.raises(CheckFailed, match="service-account-json"):
         mb.engine.up("bq", DatabaseProvider(), inputs)
-

@@ -1,0 +1,156 @@
+"""End to end through Pulumi's real provider host: production's whole Metabase content.
+
+The content is what ``__main__.py`` registers for the production stack (global + 8 tenants,
+BigQuery on; see production.py), driven by host.HostEngine against the Metabase double. As in
+``pulumi up``, every operation (up, refresh, preview) starts its own ``python -m pulumi.dynamic``
+process, configured once with the stack config; the client retries as in production
+(``attempts=5``), only with millisecond backoff.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from conftest import double_only
+from host import HostEngine, ProviderHost, RunResult
+from metabase_double import MetabaseDouble
+from production import Content, duplicates, production_content, writes
+
+pytestmark = double_only
+
+RETRY_ENV = {"MFB_METABASE_RETRY": "attempts=5,backoff=0.002,max_backoff=0.01,timeout=10"}
+FAULT_RATE = 0.2
+MAX_UPS = 3
+
+
+def operate(
+    engine: HostEngine, content: Content, op: Callable[[HostEngine], RunResult]
+) -> RunResult:
+    """One CLI operation: a fresh host process, configured once, stopped afterwards."""
+    engine.host = ProviderHost(content.config, env=RETRY_ENV).start()
+    try:
+        return op(engine)
+    finally:
+        engine.host.stop()
+
+
+def start_double(content: Content, fault_rate: float = 0.0, seed: int = 1) -> MetabaseDouble:
+    double = MetabaseDouble(sync_delay=0.0).start()
+    double.warehouse.update(content.warehouse)
+    double.faults.rate = fault_rate
+    double.faults.rng.seed(seed)
+    return double
+
+
+@dataclass
+class Deployment:
+    content: Content
+    double: MetabaseDouble
+    engine: HostEngine
+    results: dict[str, RunResult] = field(default_factory=dict)
+    writes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def run(self, label: str, op: Callable[[HostEngine], RunResult]) -> RunResult:
+        self.double.reset_counts()
+        result = operate(self.engine, self.content, op)
+        self.results[label] = result
+        self.writes[label] = writes(self.double)
+        return result
+
+
+@pytest.fixture(scope="module")
+def deployed() -> Iterator[Deployment]:
+    base = production_content()
+    double = start_double(base)
+    content = base.for_url(double.url)
+    dep = Deployment(content, double, HostEngine(ProviderHost.__new__(ProviderHost)))
+    try:
+        dep.run("fresh preview", lambda e: e.preview(content.resources))
+        dep.run("create", lambda e: e.up(content.resources))
+        dep.run("no-op up", lambda e: e.up(content.resources))
+        dep.run("refresh", lambda e: e.refresh())
+        dep.run("preview", lambda e: e.preview(content.resources))
+        yield dep
+    finally:
+        double.stop()
+
+
+def test_program_registers_the_whole_production_content() -> None:
+    kinds = production_content().kinds()
+    assert kinds["Database"] == 10 and kinds["Dashboard"] == 9 and kinds["Card"] > 200
+
+
+def test_fresh_preview_checks_every_resource_with_unknown_ids(deployed: Deployment) -> None:
+    result = deployed.results["fresh preview"]
+    assert result.ok, result.errors
+    assert set(result.ops.values()) == {"create"}
+    assert deployed.writes["fresh preview"] == []
+
+
+def test_production_content_converges_in_one_up(deployed: Deployment) -> None:
+    result = deployed.results["create"]
+    assert result.ok, {u: str(e)[:300] for u, e in list(result.errors.items())[:3]}
+    assert Counter(result.ops.values()) == {"create": len(deployed.content.resources)}
+    assert duplicates(deployed.double) == Counter()
+
+
+def test_created_content_is_all_in_metabase(deployed: Deployment) -> None:
+    kinds = deployed.content.kinds()
+    double = deployed.double
+    assert len(double.cards) == kinds["Card"]
+    assert len(double.dashboards) == kinds["Dashboard"]
+    assert len(double.collections) == kinds["Collection"]
+    assert (
+        len([d for d in double.databases.values() if not d.get("is_sample")]) == kinds["Database"]
+    )
+
+
+def test_noop_up_sends_no_writes(deployed: Deployment) -> None:
+    result = deployed.results["no-op up"]
+    assert result.ok and set(result.ops.values()) == {"same"}
+    assert deployed.writes["no-op up"] == []
+
+
+def test_refresh_reads_without_writing_or_drift(deployed: Deployment) -> None:
+    result = deployed.results["refresh"]
+    assert result.ok, {u: str(e)[:300] for u, e in list(result.errors.items())[:3]}
+    assert deployed.writes["refresh"] == []
+    assert result.changed() == []
+
+
+def test_preview_after_refresh_shows_no_change(deployed: Deployment) -> None:
+    result = deployed.results["preview"]
+    assert result.ok and result.changed() == []
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_under_faults_converges_within_three_ups_without_duplicates(seed: int) -> None:
+    base = production_content()
+    double = start_double(base, FAULT_RATE, seed)
+    content = base.for_url(double.url)
+    engine = HostEngine(ProviderHost.__new__(ProviderHost))
+    try:
+        runs = []
+        for _ in range(MAX_UPS):
+            runs.append(operate(engine, content, lambda e: e.up(content.resources)))
+            if runs[-1].ok:
+                break
+        assert runs[-1].ok, f"not converged after {len(runs)} ups: {_summary(runs[-1])}"
+        assert double.faults.injected, "no fault was injected"
+        assert duplicates(double) == Counter()
+        double.faults.rate = 0.0
+        double.reset_counts()
+        noop = operate(engine, content, lambda e: e.up(content.resources))
+        assert noop.ok and noop.changed() == [] and writes(double) == []
+        refresh = operate(engine, content, lambda e: e.refresh())
+        preview = operate(engine, content, lambda e: e.preview(content.resources))
+        assert refresh.ok and preview.ok and preview.changed() == []
+    finally:
+        double.stop()
+
+
+def _summary(result: RunResult) -> dict[str, str]:
+    return {u.rsplit("::", 1)[-1]: str(e).splitlines()[0][:200] for u, e in result.errors.items()}
