@@ -83,13 +83,15 @@ def _replace(value: Any, old: str, new: str) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def production_content(sync_timeout_seconds: int = 30) -> Content:
-    """Production's Metabase content (global + every tenant, BigQuery on) from the program."""
+def production_content(bigquery: bool = True, sync_timeout_seconds: int = 10) -> Content:
+    """Production's Metabase content (global + every tenant; BigQuery on unless ``bigquery`` is
+    False) from the program. ``sync_timeout_seconds``: the double syncs at once, so a wait that
+    lasts longer means the tables will never appear."""
     from mfb_infra.program import cli_config, run_program, unwrap
 
     overrides = {
         "metabaseUrl": PLACEHOLDER_URL,
-        "gcpBigqueryEnabled": True,
+        "gcpBigqueryEnabled": bigquery,
         "metabaseSyncTimeoutSeconds": sync_timeout_seconds,
     }
     secrets = {"metabaseAdminPassword": ADMIN_PASSWORD, "metabaseBigquerySaKey": FAKE_SA_KEY}
