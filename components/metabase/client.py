@@ -57,6 +57,14 @@ class MetabaseTransientError(MetabaseError):
     """502/503/504 or a lost connection after retries: the request may or may not have applied."""
 
 
+class _SessionRejected(MetabaseError):
+    """401 to a request made with session ``session`` (expired or unknown): log in again."""
+
+    def __init__(self, session: str, *args: Any) -> None:
+        super().__init__(*args)
+        self.session = session
+
+
 class MetabaseConfigError(Exception):
     """The base URL or the credentials are wrong (HTML answer, bad login, missing settings)."""
 
@@ -155,8 +163,9 @@ class MetabaseClient:
 
         self.creds = creds
         self.policy = policy or DEFAULT_POLICY
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the session: login happens under it
         self._session_id: str | None = None
+        self._calls_lock = threading.Lock()
         self.calls = 0  # API calls made through ``request`` (not counting urllib3 retries)
         retry = Retry(
             total=self.policy.attempts,
@@ -207,9 +216,10 @@ class MetabaseClient:
         import requests
 
         headers = dict(kwargs.pop("headers", {}) or {})
+        session = None
         if auth and not self.creds.api_key:
-            headers["X-Metabase-Session"] = self._ensure_session()
-        self.calls += 1
+            session = headers["X-Metabase-Session"] = self._ensure_session()
+        self._count_call()
         try:
             resp = self.http.request(
                 method, self._url(path), headers=headers, timeout=self.policy.timeout, **kwargs
@@ -230,6 +240,8 @@ class MetabaseClient:
             return body
         message = _message_of(body, resp.text or "")
         status = resp.status_code
+        if status == 401 and session is not None:
+            raise _SessionRejected(session, status, method, path, message, body)
         if status == 404:
             raise MetabaseNotFound(status, method, path, message, body)
         if status == 409:
@@ -238,7 +250,22 @@ class MetabaseClient:
             raise MetabaseTransientError(status, method, path, message, body)
         raise MetabaseError(status, method, path, message, body)
 
+    def _count_call(self) -> None:
+        with self._calls_lock:
+            self.calls += 1
+
     # ------------------------------------------------------------------ sessions
+    def _forget_session(self, rejected: str) -> None:
+        """Drop the session a 401 answered to, unless another thread already replaced it.
+
+        The host runs up to 4 calls at once on one client: when a session expires, every call in
+        flight gets a 401 for the same session. Only the first one may clear it; the others then
+        reuse the session that one logs in with (one login, not one per thread).
+        """
+        with self._lock:
+            if self._session_id == rejected:
+                self._session_id = None
+
     def _ensure_session(self) -> str:
         with self._lock:
             if self._session_id is None:
@@ -280,11 +307,8 @@ class MetabaseClient:
         """One API call with session handling: on 401, log in again and retry once."""
         try:
             return self._raw(method, path, **kwargs)
-        except MetabaseError as exc:
-            if exc.status != 401 or self.creds.api_key:
-                raise
-        with self._lock:
-            self._session_id = None
+        except _SessionRejected as exc:
+            self._forget_session(exc.session)
         return self._raw(method, path, **kwargs)
 
     # ------------------------------------------------------------------ verbs
@@ -358,7 +382,7 @@ class MetabaseClient:
         """``GET /api/health`` without retries on 503 (initializing is an expected answer)."""
         import requests
 
-        self.calls += 1
+        self._count_call()
         try:
             resp = requests.get(self._url("health"), timeout=self.policy.timeout)
         except requests.exceptions.RequestException as exc:

@@ -102,6 +102,9 @@ class MetabaseDouble:
         #: tables each database would show after a sync, keyed by database name ("*" = default)
         self.warehouse: dict[str, list[str]] = {"*": ["analytics.mart_screener_data"]}
         self.faults = Faults()
+        #: seconds every API request waits before it is handled (outside the lock): a network
+        #: round trip, so concurrent callers overlap the way they do against a real server
+        self.latency = 0.0
         self.requests: list[tuple[str, str]] = []
         self.stats: Counter = Counter()
         self.rng = random.Random(7)
@@ -970,6 +973,8 @@ class _Handler(BaseHTTPRequestHandler):
             fault = None
             if path.startswith("/api/") and path != "/api/health":
                 fault = st.faults.pick(method, path)
+        if st.latency:
+            time.sleep(st.latency)
         if fault == "502-before":
             return self._send(502, "<html><body>502 Bad Gateway</body></html>", html=True)
         try:
