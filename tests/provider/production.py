@@ -18,11 +18,12 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from host import Desired, Ref
+from host import Desired, HostEngine, ProviderHost, Ref, RunResult
+from metabase_double import MetabaseDouble
 
 METABASE = "pulumi-python:dynamic/metabase:"
 ADMIN_PASSWORD = "Xq7-long-enough-pass!"  # test double only
@@ -37,6 +38,8 @@ FAKE_SA_KEY = json.dumps(
         "client_email": "metabase@mfb-data.iam.gserviceaccount.com",
     }
 )
+#: the client's production retry count (RetryPolicy.attempts), with millisecond backoff
+RETRY_ENV = {"MFB_METABASE_RETRY": "attempts=5,backoff=0.002,max_backoff=0.01,timeout=10"}
 ID_KEYS = {
     "Database": "database_id",
     "Collection": "collection_id",
@@ -205,3 +208,28 @@ WRITES = ("POST", "PUT", "DELETE")
 def writes(double: Any) -> list[tuple[str, str]]:
     """Requests that change Metabase content (a login's new session is not content)."""
     return [(m, p) for m, p in double.requests if m in WRITES and p != "/api/session"]
+
+
+def operate(
+    engine: HostEngine, content: Content, op: Callable[[HostEngine], RunResult]
+) -> RunResult:
+    """One CLI operation (``pulumi up``/``refresh``/``preview``): the engine starts a fresh host
+    process, configures it once with the stack config, and stops it afterwards."""
+    engine.host = ProviderHost(content.config, env=RETRY_ENV).start()
+    try:
+        return op(engine)
+    finally:
+        engine.host.stop()
+
+
+def start_double(content: Content, fault_rate: float = 0.0, seed: int = 1) -> MetabaseDouble:
+    """A fresh Metabase (first-run setup still to do) whose warehouse holds what dbt builds."""
+    double = MetabaseDouble(sync_delay=0.0).start()
+    double.warehouse.update(content.warehouse)
+    double.faults.rate = fault_rate
+    double.faults.rng.seed(seed)
+    return double
+
+
+def errors_of(result: RunResult) -> dict[str, str]:
+    return {u.rsplit("::", 1)[-1]: str(e).splitlines()[0][:300] for u, e in result.errors.items()}

@@ -15,13 +15,20 @@ from dataclasses import dataclass, field
 
 import pytest
 from conftest import double_only
-from host import HostEngine, ProviderHost, RunResult
+from host import HostEngine, RunResult
 from metabase_double import MetabaseDouble
-from production import Content, duplicates, production_content, writes
+from production import (
+    Content,
+    duplicates,
+    errors_of,
+    operate,
+    production_content,
+    start_double,
+    writes,
+)
 
 pytestmark = double_only
 
-RETRY_ENV = {"MFB_METABASE_RETRY": "attempts=5,backoff=0.002,max_backoff=0.01,timeout=10"}
 FAULT_RATE = 0.2
 MAX_UPS = 3
 #: BigQuery tables are reported with schema = dataset, but the program requires bare table names:
@@ -35,30 +42,6 @@ BIGQUERY = [
     pytest.param(False, id="bigquery-off"),
     pytest.param(True, id="bigquery-on", marks=BIGQUERY_SCHEMA_FIX),
 ]
-
-
-def operate(
-    engine: HostEngine, content: Content, op: Callable[[HostEngine], RunResult]
-) -> RunResult:
-    """One CLI operation: a fresh host process, configured once, stopped afterwards."""
-    engine.host = ProviderHost(content.config, env=RETRY_ENV).start()
-    try:
-        return op(engine)
-    finally:
-        engine.host.stop()
-
-
-def start_double(content: Content, fault_rate: float = 0.0, seed: int = 1) -> MetabaseDouble:
-    """A fresh Metabase (first-run setup still to do) whose warehouse holds what dbt builds."""
-    double = MetabaseDouble(sync_delay=0.0).start()
-    double.warehouse.update(content.warehouse)
-    double.faults.rate = fault_rate
-    double.faults.rng.seed(seed)
-    return double
-
-
-def errors_of(result: RunResult) -> dict[str, str]:
-    return {u.rsplit("::", 1)[-1]: str(e).splitlines()[0][:300] for u, e in result.errors.items()}
 
 
 @dataclass
