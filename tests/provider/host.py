@@ -210,7 +210,7 @@ class ProviderHost:
     def start(self) -> ProviderHost:
         env = {**os.environ, **self.env}
         env.setdefault("PULUMI_PROJECT", PROJECT)
-        env.pop("PYTHONPATH", None)  # the engine's shim sets none: imports come from the cwd
+        env.pop("PYTHONPATH", None)  # only the cwd makes `components` importable, as it must
         self.proc = subprocess.Popen(
             [self.python, "-u", "-m", "pulumi.dynamic"],
             cwd=str(self.cwd),

@@ -86,7 +86,7 @@ def _replace(value: Any, old: str, new: str) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def production_content(bigquery: bool = True, sync_timeout_seconds: int = 10) -> Content:
+def production_content(bigquery: bool = True, sync_timeout_seconds: int = 5) -> Content:
     """Production's Metabase content (global + every tenant; BigQuery on unless ``bigquery`` is
     False) from the program. ``sync_timeout_seconds``: the double syncs at once, so a wait that
     lasts longer means the tables will never appear."""
