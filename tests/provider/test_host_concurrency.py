@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from conftest import MB, double_only
 from harness import host_for
-from host import Desired, HostEngine, make_urn, serialize_provider
+from host import HOST_WORKERS, Desired, HostEngine, make_urn, serialize_provider
 
 from components.metabase.collection import CollectionProvider
 
@@ -46,6 +46,15 @@ def test_concurrent_creates_through_one_instance_make_each_object_once(
     assert mb.double is not None
     names = sorted(c["name"] for c in mb.double.collections.values())
     assert names == sorted(mb.name(f"Concurrent {i}") for i in range(COLLECTIONS))
+
+
+def test_the_host_runs_calls_on_one_kind_four_at_a_time(mb: MB, engine: HostEngine) -> None:
+    """The premise of the tests below: the harness gets the host's real concurrency."""
+    assert mb.double is not None
+    mb.double.latency = 0.05
+    mb.double.max_in_flight = 0
+    assert engine.refresh().ok
+    assert mb.double.max_in_flight == HOST_WORKERS
 
 
 def test_an_expired_session_is_renewed_once_for_all_concurrent_calls(
