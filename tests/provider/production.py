@@ -231,5 +231,7 @@ def start_double(content: Content, fault_rate: float = 0.0, seed: int = 1) -> Me
     return double
 
 
-def errors_of(result: RunResult) -> dict[str, str]:
-    return {u.rsplit("::", 1)[-1]: str(e).splitlines()[0][:300] for u, e in result.errors.items()}
+def errors_of(result: RunResult, limit: int = 5) -> dict[str, str]:
+    """The first ``limit`` errors of a run, by resource name (first line of each)."""
+    items = list(result.errors.items())[:limit]
+    return {u.rsplit("::", 1)[-1]: str(e).splitlines()[0][:300] for u, e in items}
