@@ -55,7 +55,7 @@ def one_card_changed(content: Content) -> tuple[Content, str]:
 def measure_operations(content_base: Content) -> tuple[list[tuple[str, RunResult, int, int]], bool]:
     double = start_double(content_base)
     content = content_base.for_url(double.url)
-    engine = HostEngine(None)  # type: ignore[arg-type]
+    engine = HostEngine()
     rows = []
     changed, card = one_card_changed(content)
     steps = [
@@ -89,7 +89,7 @@ def measure_convergence(
     """(ups until one succeeded, duplicates, fault-free up wrote nothing, faults, seconds)."""
     double = start_double(content_base, rate, seed)
     content = content_base.for_url(double.url)
-    engine = HostEngine(None)  # type: ignore[arg-type]
+    engine = HostEngine()
     seconds = 0.0
     try:
         runs = max_runs + 1

@@ -533,8 +533,8 @@ class HostEngine:
     finish and are recorded.
     """
 
-    def __init__(self, host: ProviderHost, *, parallel: int = 8) -> None:
-        self.host = host
+    def __init__(self, host: ProviderHost | None = None, *, parallel: int = 8) -> None:
+        self.host: ProviderHost = host  # type: ignore[assignment]  # set per operation if None
         self.parallel = parallel
         self.state: dict[str, StateEntry] = {}
         self._lock = threading.Lock()

@@ -69,7 +69,7 @@ def deployed(request: pytest.FixtureRequest) -> Iterator[Deployment]:
     base = production_content(bigquery=request.param)
     double = start_double(base)
     content = base.for_url(double.url)
-    dep = Deployment(content, double, HostEngine(None))  # type: ignore[arg-type]
+    dep = Deployment(content, double, HostEngine())
     try:
         dep.run("create", lambda e: e.up(content.resources))
         dep.run("no-op up", lambda e: e.up(content.resources))
@@ -91,7 +91,7 @@ def test_first_preview_checks_every_resource_with_unknown_ids(bigquery: bool) ->
     double = start_double(base)
     try:
         content = base.for_url(double.url)
-        result = operate(HostEngine(None), content, lambda e: e.preview(content.resources))  # type: ignore[arg-type]
+        result = operate(HostEngine(), content, lambda e: e.preview(content.resources))
         assert result.ok, errors_of(result)
         assert set(result.ops.values()) == {"create"}
         assert double.requests == []
@@ -152,7 +152,7 @@ def test_under_faults_converges_within_three_ups_without_duplicates(
     base = production_content(bigquery=bigquery)
     double = start_double(base, FAULT_RATE, seed)
     content = base.for_url(double.url)
-    engine = HostEngine(None)  # type: ignore[arg-type]
+    engine = HostEngine()
     try:
         runs = []
         for _ in range(MAX_UPS):
