@@ -211,11 +211,14 @@ def writes(double: Any) -> list[tuple[str, str]]:
 
 
 def operate(
-    engine: HostEngine, content: Content, op: Callable[[HostEngine], RunResult]
+    engine: HostEngine,
+    content: Content,
+    op: Callable[[HostEngine], RunResult],
+    env: Mapping[str, str] = RETRY_ENV,
 ) -> RunResult:
     """One CLI operation (``pulumi up``/``refresh``/``preview``): the engine starts a fresh host
     process, configures it once with the stack config, and stops it afterwards."""
-    engine.host = ProviderHost(content.config, env=RETRY_ENV).start()
+    engine.host = ProviderHost(content.config, env=env).start()
     try:
         return op(engine)
     finally:
