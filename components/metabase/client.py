@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,14 @@ class MetabaseConflict(MetabaseError):
 
 class MetabaseTransientError(MetabaseError):
     """502/503/504 or a lost connection after retries: the request may or may not have applied."""
+
+
+class _SessionRejected(MetabaseError):
+    """401 to a request made with session ``session`` (expired or unknown): log in again."""
+
+    def __init__(self, session: str, *args: Any) -> None:
+        super().__init__(*args)
+        self.session = session
 
 
 class MetabaseConfigError(Exception):
@@ -105,7 +114,31 @@ class RetryPolicy:
         return min(self.max_backoff, self.backoff * (2**attempt))
 
 
-DEFAULT_POLICY = RetryPolicy()
+RETRY_ENV = "MFB_METABASE_RETRY"
+
+
+def policy_from_env(value: str | None) -> RetryPolicy:
+    """``MFB_METABASE_RETRY="attempts=8,backoff=1,max_backoff=30,timeout=120"``: retry knobs for a
+    slow proxy, read once per process (the provider host inherits the engine's environment;
+    the tests use it to shrink backoff in the host process). Unset or empty: the defaults."""
+    policy = RetryPolicy()
+    for item in (value or "").replace(" ", ",").split(","):
+        if not item:
+            continue
+        key, _, raw = item.partition("=")
+        if key not in ("attempts", "backoff", "max_backoff", "timeout"):
+            raise MetabaseConfigError(
+                f"{RETRY_ENV}: unknown setting {key!r}; use attempts, backoff, max_backoff, timeout"
+            )
+        try:
+            number = int(raw) if key == "attempts" else float(raw)
+        except ValueError:
+            raise MetabaseConfigError(f"{RETRY_ENV}: {key}={raw!r} is not a number") from None
+        setattr(policy, key, number)
+    return policy
+
+
+DEFAULT_POLICY = policy_from_env(os.environ.get(RETRY_ENV))
 
 
 def _message_of(body: Any, text: str) -> str:
@@ -130,8 +163,9 @@ class MetabaseClient:
 
         self.creds = creds
         self.policy = policy or DEFAULT_POLICY
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the session: login happens under it
         self._session_id: str | None = None
+        self._calls_lock = threading.Lock()
         self.calls = 0  # API calls made through ``request`` (not counting urllib3 retries)
         retry = Retry(
             total=self.policy.attempts,
@@ -182,9 +216,10 @@ class MetabaseClient:
         import requests
 
         headers = dict(kwargs.pop("headers", {}) or {})
+        session = None
         if auth and not self.creds.api_key:
-            headers["X-Metabase-Session"] = self._ensure_session()
-        self.calls += 1
+            session = headers["X-Metabase-Session"] = self._ensure_session()
+        self._count_call()
         try:
             resp = self.http.request(
                 method, self._url(path), headers=headers, timeout=self.policy.timeout, **kwargs
@@ -205,6 +240,8 @@ class MetabaseClient:
             return body
         message = _message_of(body, resp.text or "")
         status = resp.status_code
+        if status == 401 and session is not None:
+            raise _SessionRejected(session, status, method, path, message, body)
         if status == 404:
             raise MetabaseNotFound(status, method, path, message, body)
         if status == 409:
@@ -213,7 +250,22 @@ class MetabaseClient:
             raise MetabaseTransientError(status, method, path, message, body)
         raise MetabaseError(status, method, path, message, body)
 
+    def _count_call(self) -> None:
+        with self._calls_lock:
+            self.calls += 1
+
     # ------------------------------------------------------------------ sessions
+    def _forget_session(self, rejected: str) -> None:
+        """Drop the session a 401 answered to, unless another thread already replaced it.
+
+        The host runs up to 4 calls at once on one client: when a session expires, every call in
+        flight gets a 401 for the same session. Only the first one may clear it; the others then
+        reuse the session that one logs in with (one login, not one per thread).
+        """
+        with self._lock:
+            if self._session_id == rejected:
+                self._session_id = None
+
     def _ensure_session(self) -> str:
         with self._lock:
             if self._session_id is None:
@@ -255,11 +307,8 @@ class MetabaseClient:
         """One API call with session handling: on 401, log in again and retry once."""
         try:
             return self._raw(method, path, **kwargs)
-        except MetabaseError as exc:
-            if exc.status != 401 or self.creds.api_key:
-                raise
-        with self._lock:
-            self._session_id = None
+        except _SessionRejected as exc:
+            self._forget_session(exc.session)
         return self._raw(method, path, **kwargs)
 
     # ------------------------------------------------------------------ verbs
@@ -333,7 +382,7 @@ class MetabaseClient:
         """``GET /api/health`` without retries on 503 (initializing is an expected answer)."""
         import requests
 
-        self.calls += 1
+        self._count_call()
         try:
             resp = requests.get(self._url("health"), timeout=self.policy.timeout)
         except requests.exceptions.RequestException as exc:

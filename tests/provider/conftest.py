@@ -3,8 +3,10 @@
 By default every test gets a fresh in-process Metabase double. With ``METABASE_URL``,
 ``METABASE_ADMIN_EMAIL`` and ``METABASE_ADMIN_PASSWORD`` set, the same tests run against that
 Metabase (a fresh instance is set up through its setup token); double-only tests (fault injection,
-sync-delay internals) are skipped there. Database tests against a real Metabase also need a
-warehouse it can reach: ``METABASE_TEST_PG_HOST/PORT/DB/USER/PASSWORD`` (tables in ``analytics``).
+sync-delay internals) are skipped there. The engine simulator (harness.py) sends every resource
+call to Pulumi's own ``python -m pulumi.dynamic`` host over gRPC (host.py). Database tests
+against a real Metabase also need a warehouse it can reach:
+``METABASE_TEST_PG_HOST/PORT/DB/USER/PASSWORD`` (tables in ``analytics``).
 """
 
 from __future__ import annotations

@@ -1,50 +1,37 @@
-"""Drive dynamic providers as the Pulumi engine would (check → diff → create/update/read/delete).
+"""Drive one dynamic resource at a time through Pulumi's real provider host (see host.py).
 
-Props cross a protobuf ``Struct`` between calls, as over gRPC (so ints arrive as floats), and the
-provider is dill-pickled and unpickled before ``configure`` is called, as in the provider process.
+``Engine.up(name, provider, inputs)`` is one resource's part of a ``pulumi up``: the provider is
+serialized as ``pulumi.dynamic.Resource`` registers it (the ``__provider`` string), and
+``Check``/``Diff``/``Create``/``Update``/``Delete``/``Read`` go over gRPC to a
+``python -m pulumi.dynamic`` process started from the repository root and configured once with
+``config``. One host process serves every ``Engine`` with the same config for the whole session,
+so provider instances are shared across resources and tests as in a real deployment.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import dill
-from google.protobuf import struct_pb2
-from pulumi.dynamic import CheckFailure, ConfigureRequest
-from pulumi.dynamic.config import Config
+from host import (
+    CheckFailed,
+    HostDiff,
+    HostEngine,
+    ProviderHost,
+    StateEntry,
+    make_urn,
+    serialize_provider,
+    shared_host,
+)
+
+__all__ = ["HOST_ENV", "CheckFailed", "Engine", "Record", "host_for"]
+
+#: retry knobs of the host process (the in-process ``fast_retries`` fixture's values)
+HOST_ENV = {"MFB_METABASE_RETRY": "attempts=6,backoff=0.005,max_backoff=0.02,timeout=10"}
 
 
-def wire(props: dict[str, Any]) -> dict[str, Any]:
-    """Round-trip through protobuf Struct and back the way the dynamic provider host reads
-    Check/Diff inputs (`rpc.deserialize_properties(..., keep_unknowns=True)`): numbers arrive
-    as floats, and a preview's unknown values as `pulumi.output.Unknown` objects."""
-    from pulumi.runtime import rpc
-
-    s = struct_pb2.Struct()
-    s.update(json.loads(json.dumps(props, default=_unknown_sentinel)))
-    return rpc.deserialize_properties(s, True)
-
-
-def _unknown_sentinel(value: Any) -> str:
-    from pulumi.output import Unknown
-
-    if isinstance(value, Unknown):
-        return rpc_unknown()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def rpc_unknown() -> str:
-    from pulumi.runtime import rpc
-
-    return rpc.UNKNOWN
-
-
-class CheckFailed(AssertionError):
-    def __init__(self, failures: list[CheckFailure]):
-        self.failures = failures
-        super().__init__("; ".join(f"{f.property}: {f.reason}" for f in failures))
+def host_for(config: dict[str, Any] | None = None) -> ProviderHost:
+    return shared_host(config or {}, HOST_ENV)
 
 
 @dataclass
@@ -55,70 +42,85 @@ class Record:
     outs: dict[str, Any]
 
 
+def _type_token(provider: Any) -> str:
+    kind = type(provider).__name__.removesuffix("Provider")
+    return f"pulumi-python:dynamic/metabase:{kind}"
+
+
 @dataclass
 class Engine:
+    """Per-resource engine steps through the shared host; ``state`` maps name -> Record."""
+
     connection: dict[str, Any]
     config: dict[str, Any] = field(default_factory=dict)
     state: dict[str, Record] = field(default_factory=dict)
     log: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def host(self) -> ProviderHost:
+        return host_for(self.config)
+
     def load(self, provider: Any) -> Any:
-        """Pickle/unpickle like Resource construction + the provider process, then configure."""
-        loaded = dill.loads(dill.dumps(provider, recurse=True))
+        """In-process stand-in for the host's ``get_provider`` (deserialize, then configure), for
+        tests that inspect a configured instance; every resource operation goes to the host."""
+        import base64
+
+        import dill
+        from pulumi.dynamic import ConfigureRequest
+        from pulumi.dynamic.config import Config
+
+        loaded = dill.loads(base64.b64decode(serialize_provider(provider)))
         loaded.configure(ConfigureRequest(Config(self.config, "mfb-analytics")))
         return loaded
 
-    def check(self, name: str, provider: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    def _engine(self, name: str, provider: Any) -> tuple[HostEngine, str]:
+        """A one-resource HostEngine whose state is this resource's Record."""
+        urn = make_urn(_type_token(provider), name)
+        engine = HostEngine(self.host)
         prior = self.state.get(name)
-        news = wire({"connection": self.connection, **inputs})
-        result = provider.check(prior.inputs if prior else {}, news)
-        if result.failures:
-            raise CheckFailed(result.failures)
-        return wire(result.inputs)
+        if prior is not None:
+            engine.state[urn] = StateEntry(urn, prior.id, prior.inputs, prior.outs)
+        return engine, urn
 
-    def preview(self, name: str, provider: Any, inputs: dict[str, Any]) -> Any:
-        provider = self.load(provider)
-        news = self.check(name, provider, inputs)
+    def _inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {"connection": self.connection, **inputs}
+
+    def check(self, name: str, provider: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+        engine, urn = self._engine(name, provider)
+        return engine.check(urn, serialize_provider(provider), self._inputs(inputs))
+
+    def preview(self, name: str, provider: Any, inputs: dict[str, Any]) -> HostDiff:
+        """Check + Diff against the stored outputs, as ``pulumi preview`` does."""
+        engine, urn = self._engine(name, provider)
+        news = engine.check(urn, serialize_provider(provider), self._inputs(inputs))
         prior = self.state[name]
-        return provider.diff(prior.id, prior.outs, news)
+        return self.host.diff(urn, prior.id, prior.outs, news)
 
     def up(self, name: str, provider: Any, inputs: dict[str, Any]) -> dict[str, Any]:
-        provider = self.load(provider)
-        news = self.check(name, provider, inputs)
-        prior = self.state.get(name)
-        if prior is None:
-            created = provider.create(news)
-            self.state[name] = Record(provider, created.id, news, wire(created.outs))
-            self.log.append(("create", name))
-            return self.state[name].outs
-        diff = provider.diff(prior.id, prior.outs, news)
-        if not diff.changes:
-            self.log.append(("same", name))
-            return prior.outs
-        if diff.replaces:
-            created = provider.create(news)
-            provider.delete(prior.id, prior.outs)
-            self.state[name] = Record(provider, created.id, news, wire(created.outs))
-            self.log.append(("replace", name))
-            return self.state[name].outs
-        updated = provider.update(prior.id, prior.outs, news)
-        self.state[name] = Record(provider, prior.id, news, wire(updated.outs))
-        self.log.append(("update", name))
-        return self.state[name].outs
+        engine, urn = self._engine(name, provider)
+        op, replaced = engine.step(urn, serialize_provider(provider), self._inputs(inputs))
+        if replaced is not None:
+            self.host.delete(urn, replaced.id, replaced.outputs)
+        entry = engine.state[urn]
+        self.state[name] = Record(provider, entry.id, entry.inputs, entry.outputs)
+        self.log.append((op, name))
+        return entry.outputs
 
     def refresh(self, name: str) -> dict[str, Any] | None:
         prior = self.state[name]
-        provider = self.load(prior.provider)
-        result = provider.read(prior.id, prior.outs)
-        if not result.id:
+        engine, urn = self._engine(name, prior.provider)
+        engine.refresh().raise_first()
+        entry = engine.state.get(urn)
+        if entry is None:
             del self.state[name]
             return None
-        self.state[name] = Record(prior.provider, result.id, prior.inputs, wire(result.outs))
-        return self.state[name].outs
+        self.state[name] = Record(prior.provider, entry.id, entry.inputs, entry.outputs)
+        return entry.outputs
 
     def destroy(self, name: str) -> None:
         prior = self.state.pop(name)
-        self.load(prior.provider).delete(prior.id, prior.outs)
+        urn = make_urn(_type_token(prior.provider), name)
+        self.host.delete(urn, prior.id, prior.outs)
 
     def id_of(self, name: str) -> int:
         return int(self.state[name].id)

@@ -155,6 +155,12 @@ class MetabaseDouble:
         #: BigQuery: dataset id → table names in the project (what dbt's BigQuery run made)
         self.bq_datasets: dict[str, list[str]] = {}
         self.faults = Faults()
+        #: seconds every API request waits before it is handled (outside the lock): a network
+        #: round trip, so concurrent callers overlap the way they do against a real server
+        self.latency = 0.0
+        #: requests waiting out ``latency`` now / at most at once (how many callers overlap)
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.requests: list[tuple[str, str]] = []
         self.stats: Counter = Counter()
         self.rng = random.Random(7)
@@ -1213,6 +1219,13 @@ class _Handler(BaseHTTPRequestHandler):
             fault = None
             if path.startswith("/api/") and path != "/api/health":
                 fault = st.faults.pick(method, path)
+        if st.latency:
+            with st.lock:
+                st.in_flight += 1
+                st.max_in_flight = max(st.max_in_flight, st.in_flight)
+            time.sleep(st.latency)
+            with st.lock:
+                st.in_flight -= 1
         if fault == "502-before":
             return self._send(502, "<html><body>502 Bad Gateway</body></html>", html=True)
         try:
