@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from components.access import AccessPlan, quote_ident, quote_literal, render_sql
+from components.postgres.access import AccessPlan, quote_ident, quote_literal, render_sql
 from mfb_infra.isolation import IsolationReport, TenantLogin, dsn_with_login, prove_isolation
 
 REPO = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.access import AccessPlan, plan_for, render_sql
 from components.config import PROJECT, ConfigError, StackConfig
+from components.postgres.access import AccessPlan, plan_for, render_sql
 
 
 def load_stack_config(stack: str) -> StackConfig:

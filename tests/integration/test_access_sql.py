@@ -9,7 +9,7 @@ import subprocess
 import psycopg
 import pytest
 
-from components.access import render_sql
+from components.postgres.access import render_sql
 from mfb_infra.program import run_program, unwrap
 from mfb_infra.sql import stack_plan
 from tests.integration.access_helpers import (

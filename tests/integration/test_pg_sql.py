@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from components.pg_sql import TenantPoliciesProvider
+from components.postgres.policies import TenantPoliciesProvider
 from tests.integration.access_helpers import (
     OWNER,
     OWNER_PW,
@@ -184,7 +184,7 @@ def test_check_rejects_a_non_tenant_role():
 
 
 def test_connection_failure_names_the_config_keys_not_the_secrets(pg_server):
-    from components.pg_sql import _connect
+    from components.postgres.policies import _connect
 
     props = {
         "host": "127.0.0.1",

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from components.access import OWNER, plan_for, render_sql
 from components.config import ConfigError
+from components.postgres.access import OWNER, plan_for, render_sql
 from mfb_infra.program import PLACEHOLDER_PREFIX, ProgramRun, is_secret, run_program, unwrap
 from mfb_infra.sql import load_stack_config
 

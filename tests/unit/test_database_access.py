@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from components.access import (
+from components.postgres.access import (
     OWNER,
     AccessPlan,
     MissingTenantCredential,

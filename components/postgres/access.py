@@ -14,7 +14,7 @@
   same policy whenever it (re)builds a table.
 
 `render_sql(plan)` renders the idempotent SQL this plan stands for (for DBAs and the local
-database); `components/database.py` renders the same plan into pulumi-postgresql resources.
+database); `components/postgres/database.py` renders the same plan into pulumi-postgresql resources.
 This module imports nothing from Pulumi.
 """
 
@@ -445,7 +445,7 @@ def render_sql(
         f"-- Tenant access for stack '{plan.stack}': schema {plan.schema}, credential mode "
         f"{plan.mode}.",
         "-- Generated from the same model as the Pulumi component AnalyticsDatabase "
-        "(components/access.py).",
+        "(components/postgres/access.py).",
         "-- Idempotent: safe to run again. Apply it in one transaction, as "
         f"{who if owner else who + ' (a superuser also works)'}:",
     ]

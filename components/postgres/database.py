@@ -1,6 +1,6 @@
 """AnalyticsDatabase: tenant access to the Django Postgres that dbt writes `analytics` into.
 
-Renders `components.access.AccessPlan` into pulumi-postgresql resources (the same plan
+Renders `components.postgres.access.AccessPlan` into pulumi-postgresql resources (the same plan
 `mfb-infra sql` renders to SQL):
 
 - `analytics` and `analytics_internal` schemas owned by the owner (dbt/global) credential, which
@@ -27,16 +27,16 @@ import pulumi
 import pulumi_postgresql as postgresql
 import pulumi_random as random
 
-from components.access import (
+from components.heroku_credentials import HerokuPostgresCredential
+from components.outputs import DbCredential, DbEndpoint
+from components.postgres.access import (
     AccessPlan,
     TenantCredentials,
     TenantRole,
     plan_for,
     require_credentials,
 )
-from components.heroku_credentials import HerokuPostgresCredential
-from components.outputs import DbCredential, DbEndpoint
-from components.pg_sql import TenantPolicies
+from components.postgres.policies import TenantPolicies
 
 TYPE = "mfb:postgres:AnalyticsDatabase"
 PASSWORD_LENGTH = 40
