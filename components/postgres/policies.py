@@ -223,7 +223,7 @@ class TenantPoliciesProvider(ResourceProvider):
         except (TypeError, ValueError):
             failures.append(CheckFailure("port", f"{news.get('port')!r} is not a TCP port"))
         limits = news.get("limits")
-        if not is_unknown(limits):
+        if limits is not None and not is_unknown(limits):
             if not isinstance(limits, dict) or set(limits) != set(LIMIT_KEYS):
                 failures.append(
                     CheckFailure(

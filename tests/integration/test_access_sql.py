@@ -95,11 +95,10 @@ def test_applied_sql_grants_equal_the_registered_pulumi_grants(pg_db):
     for schema, role, priv in cat["schema"]:
         if role in tenants:
             applied.add((role, "schema", schema, priv))
-    for schema_table_role in {(role, priv) for _, role, priv in cat["tables"] if role in tenants}:
-        role, priv = schema_table_role
-        # "all tables of the schema": every table must carry the privilege
-        assert {t for t, r, pv in cat["tables"] if r == role and pv == priv} == tables
-        applied.add((role, "table", "analytics", priv))
+    # per relation, not per schema: every tenant has SELECT, and only SELECT, on each RLS mart
+    assert {(t, r, pv) for t, r, pv in cat["tables"] if r in tenants} == {
+        (t, r, "SELECT") for t in tables for r in tenants
+    }
     applied_defaults = {
         (role, owner, schema, priv)
         for owner, schema, typ, role, priv in cat["defaults"]
@@ -118,7 +117,11 @@ def test_applied_sql_grants_equal_the_registered_pulumi_grants(pg_db):
         for priv in i["privileges"]:
             registered_defaults.add((i["role"], OWNER, i["schema"], priv))  # owner = admin
     assert applied == registered
-    assert applied_defaults == registered_defaults
+    assert applied_defaults == registered_defaults == set()
+    # the DefaultPrivileges resources exist to revoke: one per tenant, no privileges
+    defaults = run.of_type("postgresql:index/defaultPrivileges:DefaultPrivileges")
+    assert len(defaults) == len(tenants)
+    assert all(unwrap(r.inputs)["privileges"] == [] for r in defaults)
 
 
 def test_schemas_belong_to_the_owner(built):
