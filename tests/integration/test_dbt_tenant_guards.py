@@ -199,8 +199,7 @@ def test_a_tenant_view_over_rls_marts_reaches_tenants_with_their_rows_only(dbdb,
 
 def test_a_tenant_view_over_a_table_without_rls_fails_the_build(dbdb, tmp_path):
     view = (
-        "{{ config(materialized='view') }}\n"
-        "select white_label_id from {{ ref('stg_screens') }}\n"
+        "{{ config(materialized='view') }}\nselect white_label_id from {{ ref('stg_screens') }}\n"
     )
     project = _project(tmp_path, {"models/postgres/marts/mart_raw_screens.sql": view})
     result = dbdb.run(["run", "--select", "mart_raw_screens"], check=False, project_dir=project)
