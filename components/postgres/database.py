@@ -163,7 +163,10 @@ class AnalyticsDatabase(pulumi.ComponentResource):
                 bypass_row_level_security=False,
                 inherit=True,
                 # the same values TenantPolicies applies; set here too so the Role's own
-                # refresh (it reads rolconnlimit/rolconfig) does not undo them
+                # refresh (it reads rolconnlimit/rolconfig) does not undo them. Its password is
+                # never read back with superuser=False (cyrilgdn/terraform-provider-postgresql,
+                # postgresql/resource_postgresql_role.go readRolePassword): a password the
+                # tenant set itself is not noticed by refresh (README: replace the password)
                 connection_limit=plan.limits.connection_limit,
                 statement_timeout=plan.limits.statement_timeout_ms,
                 idle_in_transaction_session_timeout=plan.limits.idle_in_transaction_timeout_ms,
@@ -194,6 +197,8 @@ class AnalyticsDatabase(pulumi.ComponentResource):
                 with_grant_option=False,
                 opts=after_login,
             )
+        # privileges=[] revokes them all, and reads back as existing while none are left
+        # (postgresql/resource_postgresql_default_privileges.go readRoleDefaultPrivileges)
         for d in plan.tenant_default_privileges(t):
             postgresql.DefaultPrivileges(
                 f"{prefix}-default-{d.object_type}",
