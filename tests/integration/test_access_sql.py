@@ -244,3 +244,39 @@ def test_psql_without_a_password_variable_applies_nothing(pg_db, tmp_path):
     )
     assert res.returncode != 0
     assert pg.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'wl_tt_975_ro'") == [(0,)]
+
+
+def test_applied_as_a_createrole_owner_it_sets_what_it_may_and_warns_about_the_rest(built):
+    """The DBA path without a superuser: limits set, temp_file_limit and the large-object
+    revoke reported as WARNINGs (superuser only), nothing fails."""
+    pg, db = built
+    pg.execute(f'ALTER DATABASE "{db}" OWNER TO {OWNER}')  # as on Heroku: it owns the database
+    pg.execute(f"ALTER ROLE {OWNER} CREATEROLE")
+    pg.execute("GRANT EXECUTE ON FUNCTION lo_create(oid) TO PUBLIC", db)
+    pg.execute("ALTER ROLE wl_co_1_ro RESET ALL")
+    p = plan(tenants=(("co", 1),))
+    warnings: list[str] = []
+    try:
+        with psycopg.connect(pg.dsn(db, OWNER, "owner-pw-test-only")) as conn:
+            conn.add_notice_handler(
+                lambda d: (
+                    warnings.append(d.message_primary or "")
+                    if d.severity_nonlocalized == "WARNING"
+                    else None
+                )
+            )
+            conn.execute(
+                render_sql(
+                    p, passwords={"wl_co_1_ro": "pw-wl_co_1_ro-test"}, drop_stale_roles=False
+                )
+            )
+            conn.commit()
+    finally:
+        pg.execute(f"ALTER ROLE {OWNER} NOCREATEROLE")
+    (config,) = pg.execute("SELECT rolconfig FROM pg_roles WHERE rolname = 'wl_co_1_ro'")[0]
+    assert sorted(config) == [
+        "idle_in_transaction_session_timeout=60000",
+        "statement_timeout=120000",
+    ]
+    assert any("temp_file_limit not applied" in w for w in warnings)
+    assert any(w.startswith("large objects: only a superuser") for w in warnings)
