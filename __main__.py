@@ -3,11 +3,11 @@
 import pulumi
 
 from components import config as stack_config
-from components.database import AnalyticsDatabase
 from components.gcp import WorkloadIdentity
 from components.github import CiEnvironment
 from components.heroku.app import MetabaseApp
 from components.metabase_content import MetabaseContent
+from components.postgres.database import AnalyticsDatabase
 from components.tfe import TerraformWorkspace
 
 cfg, secrets = stack_config.load()  # fails here, before any resource, on a bad config

@@ -143,6 +143,43 @@ class DatabaseConfig(_Model):
     schema_name: str = "analytics"
     tenant_credential_mode: CredentialMode = "sql"
     heroku_data_app: str = "cobenefits-api"
+    # limits on every tenant role (see TenantLimits / README "What a tenant credential can do")
+    tenant_connection_limit: int = 10
+    tenant_statement_timeout_ms: int = 120_000
+    tenant_idle_in_transaction_timeout_ms: int = 60_000
+    tenant_temp_file_limit_mb: int = 256
+
+    @field_validator("tenant_connection_limit")
+    @classmethod
+    def _conn_limit(cls, v: int) -> int:
+        if not 1 <= v <= 100:
+            raise ValueError(
+                f"{v} is outside 1..100: each tenant role needs at least one connection, and "
+                "more than 100 per tenant would let one tenant exhaust the server's "
+                "max_connections; use e.g. 10 (Metabase's pool for that database should not be "
+                "larger)"
+            )
+        return v
+
+    @field_validator("tenant_statement_timeout_ms", "tenant_idle_in_transaction_timeout_ms")
+    @classmethod
+    def _timeout(cls, v: int) -> int:
+        if not 1_000 <= v <= 3_600_000:
+            raise ValueError(
+                f"{v} ms is outside 1000..3600000 (1 s to 1 h): 0 would mean no limit, which "
+                "is what this key exists to prevent; use e.g. 120000 (2 min)"
+            )
+        return v
+
+    @field_validator("tenant_temp_file_limit_mb")
+    @classmethod
+    def _temp_limit(cls, v: int) -> int:
+        if not 1 <= v <= 102_400:
+            raise ValueError(
+                f"{v} MB is outside 1..102400: a tenant query may spill at most this much to "
+                "temporary files; use e.g. 256"
+            )
+        return v
 
 
 class HerokuConfig(_Model):
@@ -340,6 +377,13 @@ KEYS: dict[str, tuple[str | None, str]] = {
     "databaseSchema": ("database", "schema_name"),
     "databaseTenantCredentialMode": ("database", "tenant_credential_mode"),
     "databaseHerokuDataApp": ("database", "heroku_data_app"),
+    "databaseTenantConnectionLimit": ("database", "tenant_connection_limit"),
+    "databaseTenantStatementTimeoutMs": ("database", "tenant_statement_timeout_ms"),
+    "databaseTenantIdleInTransactionTimeoutMs": (
+        "database",
+        "tenant_idle_in_transaction_timeout_ms",
+    ),
+    "databaseTenantTempFileLimitMb": ("database", "tenant_temp_file_limit_mb"),
     "herokuTeam": ("heroku", "team"),
     "herokuRegion": ("heroku", "region"),
     "herokuAppName": ("heroku", "app_name"),

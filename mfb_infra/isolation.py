@@ -4,12 +4,17 @@ Used by `mfb-infra local up` (printed) and by the integration tests (asserted). 
 connects with the tenant's own password over TCP, exactly as Metabase would.
 
 Checks
-- every table of the schema a tenant can read, holding white_label_id, has row level security;
+- every relation of the schema a tenant can read carries row level security — with or without a
+  white_label_id column: a table with RLS on (not a partition read on its own), or a view with
+  security_invoker over such tables only; no default privileges hand tenants future relations;
 - every tenant × every tenant mart: the policy named like the role exists, and the tenant sees
   exactly the rows (count and content hash) the owner sees with WHERE white_label_id = <id>, and
   no row of another white label (ids sharing digits: 1, 3, 4, 5, 38–41);
 - roles outside the wl_<slug>_<id>_ro convention, given the same grants, see 0 rows;
-- a tenant cannot read the public base tables, cannot write, cannot create objects;
+- a tenant cannot read the public base tables, cannot write, cannot create objects (nor
+  temporary tables, nor large objects where the plan was applied by a superuser);
+- the tenant role carries the plan's limits (connection limit, timeouts, temp_file_limit) and no
+  other setting;
 - bypass attempts fail: SET app.white_label_id, set_config(...), SET ROLE / SET SESSION
   AUTHORIZATION to another tenant or the owner, RESET ROLE, and a leaky function (or an
   error-raising expression) in the WHERE clause.
@@ -20,6 +25,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+from components.postgres.access import LARGE_OBJECT_CREATORS, TenantLimits
 
 OUTSIDER_ROLES = ("mfb_isolation_outsider", "wl_isolation_probe_ro_x")  # no convention match
 
@@ -130,11 +137,12 @@ def _fingerprint(conn, table: str, where: str = "") -> tuple[int, str]:
 
 
 def tenant_marts(conn, schema: str) -> list[str]:
-    """Tables of `schema` with row level security enabled (the tenant marts), sorted."""
+    """Tables of `schema` with row level security enabled (the tenant marts), sorted;
+    partitions are read through their parent, not on their own."""
     rows = conn.execute(
         "SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
         "ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'p') "
-        "AND c.relrowsecurity ORDER BY c.relname",
+        "AND c.relrowsecurity AND NOT c.relispartition ORDER BY c.relname",
         (schema,),
     ).fetchall()
     return [r[0] for r in rows]
@@ -152,6 +160,7 @@ def prove_isolation(
     owner_role: str | None = None,
     column: str = "white_label_id",
     dsn_for: Callable[[str, str], str] | None = None,
+    limits: TenantLimits | None = None,
 ) -> IsolationReport:
     """Run every check. `admin_dsn` must be a role that bypasses RLS (owner or superuser) and
     can create/drop roles (for the outsider probes); tenants log in via `dsn_for(role, pw)`."""
@@ -175,7 +184,16 @@ def prove_isolation(
                 (schema,),
             ).fetchone()[0]
         )
-        _check_unprotected_tables(admin, report, tenants, schema, column)
+        _check_exposed_relations(admin, report, tenants, schema)
+        _check_default_privileges(admin, report, tenants)
+        if limits is not None:
+            _check_limits(admin, report, tenants, limits)
+        lo_blocked = not any(
+            admin.execute(
+                "SELECT has_function_privilege('public', %s, 'EXECUTE')", (f"pg_catalog.{f}",)
+            ).fetchone()[0]
+            for f in LARGE_OBJECT_CREATORS
+        )
         expected = {
             (t.slug, m): _fingerprint(
                 admin, f"{_qi(schema)}.{_qi(m)}", f"WHERE {_qi(column)} = {int(t.white_label_id)}"
@@ -208,28 +226,73 @@ def prove_isolation(
             _check_source(report, conn, t, source_tables, source_schema)
             _check_no_write(report, conn, t, marts, schema)
             _check_no_create(report, conn, t, schema, source_schema)
+            _check_no_scratch_space(report, conn, t, lo_blocked)
             _check_bypass(report, conn, t, tenants, owner, marts, expected, schema, column)
     _check_outsiders(report, admin_dsn, login, marts, schema)
     return report
 
 
-def _check_unprotected_tables(admin, report, tenants, schema, column) -> None:
-    bad: list[str] = []
-    for t in tenants:
-        rows = admin.execute(
-            "SELECT c.relname FROM pg_catalog.pg_class c "
-            "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = %s AND c.relkind IN ('r','p','v','m','f') "
-            "AND NOT c.relrowsecurity AND has_table_privilege(%s, c.oid, 'SELECT') "
-            "AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid "
-            "AND a.attname = %s AND NOT a.attisdropped)",
-            (schema, t.role, column),
-        ).fetchall()
-        bad += [f"{t.role}:{r[0]}" for r in rows]
+def _check_exposed_relations(admin, report, tenants, schema) -> None:
+    from components.postgres.policies import exposed_relations
+
+    bad = [f"{t.role}:{rel}" for t in tenants for rel in exposed_relations(admin, t.role, schema)]
     report.add(
-        "no tenant-readable table with white_label_id lacks row level security",
+        "every relation a tenant can read carries row level security (tables with RLS, "
+        "security_invoker views over them)",
         not bad,
         ", ".join(bad) if bad else "",
+    )
+
+
+def _check_default_privileges(admin, report, tenants) -> None:
+    rows = admin.execute(
+        "SELECT d.defaclrole::regrole::text, n.nspname, g.grantee::regrole::text, "
+        "g.privilege_type FROM pg_catalog.pg_default_acl d "
+        "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace, "
+        "pg_catalog.aclexplode(d.defaclacl) g "
+        "WHERE g.grantee IN (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = ANY(%s))",
+        ([t.role for t in tenants],),
+    ).fetchall()
+    report.add(
+        "no default privileges give tenants future relations",
+        not rows,
+        "; ".join(
+            f"{r[2]} gets {r[3]} on what {r[0]} creates in {r[1] or 'any schema'}" for r in rows
+        ),
+    )
+
+
+def _check_limits(admin, report, tenants, limits: TenantLimits) -> None:
+    from components.postgres.policies import role_limits
+
+    want = limits.as_dict()
+    problems = []
+    for t in tenants:
+        got = role_limits(admin, t.role)
+        if got != want:
+            diff = {k: got.get(k) for k in set(got) | set(want) if got.get(k) != want.get(k)}
+            problems.append(f"{t.role}: {diff}")
+    report.add(
+        f"tenant roles carry the limits and no other setting (connection limit "
+        f"{limits.connection_limit}, statement_timeout {limits.statement_timeout_ms} ms, "
+        f"idle in transaction {limits.idle_in_transaction_timeout_ms} ms, temp files "
+        f"{limits.temp_file_limit_mb} MB)",
+        not problems,
+        "; ".join(problems),
+    )
+
+
+def _check_no_scratch_space(report, conn, t, lo_blocked: bool) -> None:
+    attempts = {"temporary table": "CREATE TEMPORARY TABLE mfb_probe_tmp (i int)"}
+    if lo_blocked:
+        attempts["large object (lo_create)"] = "SELECT pg_catalog.lo_create(0)"
+        attempts["large object (lo_from_bytea)"] = "SELECT pg_catalog.lo_from_bytea(0, 'x')"
+    allowed = [k for k, sql in attempts.items() if not _denied(conn, sql)[0]]
+    report.add(
+        f"cannot write scratch data ({', '.join(attempts)})",
+        not allowed,
+        ", ".join(allowed),
+        t.slug,
     )
 
 

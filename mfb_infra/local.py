@@ -8,9 +8,11 @@ at --dsn, a superuser DSN on a server it may freely change — then:
 1. recreates database `mfb` and loads Django-shaped sample data into `public`;
 2. creates the owner role `mfb_dbt` (the dbt/global credential, not a superuser) and applies
    the stack's access plan in sql mode (the same SQL `mfb-infra sql` prints, passwords
-   embedded): schemas, owner rights, one role per tenant, grants, default privileges;
-3. runs `dbt build` as `mfb_dbt` (its post-hook puts the per-role policies on every mart);
-4. applies the access SQL again (idempotent; policies on every existing mart);
+   embedded), as the superuser: schemas, owner rights, one role per tenant with its limits,
+   CONNECT/USAGE grants, database hardening (public, TEMPORARY, large objects);
+3. runs `dbt build` as `mfb_dbt` (its post-hook puts the per-role policies and SELECT on every
+   mart, in the mart's own transaction);
+4. applies the access SQL again (idempotent; policies and SELECT on every existing mart);
 5. runs the isolation proof as every tenant and prints a short report.
 Passwords are generated once and kept in .local/credentials.json (mode 0600, gitignored).
 """
@@ -28,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components.access import AccessPlan, quote_ident, quote_literal, render_sql
+from components.postgres.access import AccessPlan, quote_ident, quote_literal, render_sql
 from mfb_infra import conninfo
 from mfb_infra.isolation import IsolationReport, TenantLogin, dsn_with_login, prove_isolation
 
@@ -277,7 +279,9 @@ def up(
     tenants = [
         TenantLogin(x.slug, x.white_label_id, x.role, passwords[x.role]) for x in plan.tenant_roles
     ]
-    report = prove_isolation(db_dsn, tenants, schema=plan.schema, owner_role=OWNER_ROLE)
+    report = prove_isolation(
+        db_dsn, tenants, schema=plan.schema, owner_role=OWNER_ROLE, limits=plan.limits
+    )
     timings["isolation proof"] = time.monotonic() - t
     timings["total"] = time.monotonic() - t_all
 

@@ -1,9 +1,12 @@
 """`mfb-infra sql --stack X [--out FILE] [--owner ROLE]`: the SQL the access plan stands for.
 
-Prints the idempotent SQL (schemas, owner rights, tenant roles and grants, default privileges,
-tenant policies on existing marts, stale tenant roles removed) for DBAs and self-hosted
-databases. It is rendered from the same model the Pulumi component uses. Tenant passwords are
-psql variables (`-v <role>_password=...`), never written into the file.
+Prints the idempotent SQL (schemas, owner rights, tenant roles with their limits, CONNECT and
+USAGE grants, leftover default privileges revoked, per relation the tenant policy and SELECT
+where row level security is on, database hardening, stale tenant roles removed) for DBAs and
+self-hosted databases. It is rendered from the same model the Pulumi component uses. Apply it as
+the owner; a superuser also sets temp_file_limit and stops large-object creation (as the owner
+those two are WARNINGs). Tenant passwords are psql variables (`-v <role>_password=...`), never
+written into the file.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.access import AccessPlan, plan_for, render_sql
 from components.config import PROJECT, ConfigError, StackConfig
+from components.postgres.access import AccessPlan, plan_for, render_sql
 
 
 def load_stack_config(stack: str) -> StackConfig:

@@ -37,7 +37,7 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from components.access import TENANT_ROLE_RE
+from components.postgres.access import TENANT_ROLE_RE
 from components.heroku.api import DATA_API, PLATFORM_API, HerokuApiError, HerokuClient, api_key
 
 IDENTITY_KEYS = ("app", "name", "attachment")

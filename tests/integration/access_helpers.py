@@ -6,7 +6,7 @@ import dataclasses
 
 import psycopg
 
-from components.access import AccessPlan, TenantRole, render_sql
+from components.postgres.access import AccessPlan, TenantRole, render_sql
 from mfb_infra.pgserver import PgServer
 
 OWNER = "mfb_test_owner"

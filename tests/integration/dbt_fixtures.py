@@ -38,8 +38,14 @@ def grant_sources(pg: PgServer, db: str) -> None:
     )
 
 
+def grant_tenant_usage(pg: PgServer, db: str, roles: list[str]) -> None:
+    """What Pulumi grants tenants on the mart schema: USAGE only (SELECT comes per mart, from
+    dbt's post-hook, with its row level security)."""
+    pg.execute(f"GRANT USAGE ON SCHEMA {MART_SCHEMA} TO {', '.join(roles)}", db)
+
+
 def grant_tenant_select(pg: PgServer, db: str, roles: list[str]) -> None:
-    """What Pulumi's default privileges give tenants: USAGE + SELECT on the mart schema."""
+    """USAGE + SELECT on every table of the mart schema (an outsider probe, or the old plan)."""
     names = ", ".join(roles)
     pg.execute(
         f"GRANT USAGE ON SCHEMA {MART_SCHEMA} TO {names}; "
@@ -56,8 +62,15 @@ class DbtDb:
     db: str
     env: dict[str, str]
 
-    def run(self, args: list[str], *, check: bool = True, project_dir: Path | None = None):
-        return run_dbt(args, env=self.env, check=check, project_dir=project_dir)
+    def run(
+        self,
+        args: list[str],
+        *,
+        check: bool = True,
+        project_dir: Path | None = None,
+        timeout: float | None = None,
+    ):
+        return run_dbt(args, env=self.env, check=check, project_dir=project_dir, timeout=timeout)
 
     def rows(self, sql: str, user: str | None = None, password: str | None = None) -> list[tuple]:
         if user is None:

@@ -9,7 +9,7 @@ import subprocess
 import psycopg
 import pytest
 
-from components.access import render_sql
+from components.postgres.access import render_sql
 from mfb_infra.program import run_program, unwrap
 from mfb_infra.sql import stack_plan
 from tests.integration.access_helpers import (
@@ -95,11 +95,10 @@ def test_applied_sql_grants_equal_the_registered_pulumi_grants(pg_db):
     for schema, role, priv in cat["schema"]:
         if role in tenants:
             applied.add((role, "schema", schema, priv))
-    for schema_table_role in {(role, priv) for _, role, priv in cat["tables"] if role in tenants}:
-        role, priv = schema_table_role
-        # "all tables of the schema": every table must carry the privilege
-        assert {t for t, r, pv in cat["tables"] if r == role and pv == priv} == tables
-        applied.add((role, "table", "analytics", priv))
+    # per relation, not per schema: every tenant has SELECT, and only SELECT, on each RLS mart
+    assert {(t, r, pv) for t, r, pv in cat["tables"] if r in tenants} == {
+        (t, r, "SELECT") for t in tables for r in tenants
+    }
     applied_defaults = {
         (role, owner, schema, priv)
         for owner, schema, typ, role, priv in cat["defaults"]
@@ -118,7 +117,11 @@ def test_applied_sql_grants_equal_the_registered_pulumi_grants(pg_db):
         for priv in i["privileges"]:
             registered_defaults.add((i["role"], OWNER, i["schema"], priv))  # owner = admin
     assert applied == registered
-    assert applied_defaults == registered_defaults
+    assert applied_defaults == registered_defaults == set()
+    # the DefaultPrivileges resources exist to revoke: one per tenant, no privileges
+    defaults = run.of_type("postgresql:index/defaultPrivileges:DefaultPrivileges")
+    assert len(defaults) == len(tenants)
+    assert all(unwrap(r.inputs)["privileges"] == [] for r in defaults)
 
 
 def test_schemas_belong_to_the_owner(built):
@@ -241,3 +244,39 @@ def test_psql_without_a_password_variable_applies_nothing(pg_db, tmp_path):
     )
     assert res.returncode != 0
     assert pg.execute("SELECT count(*) FROM pg_roles WHERE rolname = 'wl_tt_975_ro'") == [(0,)]
+
+
+def test_applied_as_a_createrole_owner_it_sets_what_it_may_and_warns_about_the_rest(built):
+    """The DBA path without a superuser: limits set, temp_file_limit and the large-object
+    revoke reported as WARNINGs (superuser only), nothing fails."""
+    pg, db = built
+    pg.execute(f'ALTER DATABASE "{db}" OWNER TO {OWNER}')  # as on Heroku: it owns the database
+    pg.execute(f"ALTER ROLE {OWNER} CREATEROLE")
+    pg.execute("GRANT EXECUTE ON FUNCTION lo_create(oid) TO PUBLIC", db)
+    pg.execute("ALTER ROLE wl_co_1_ro RESET ALL")
+    p = plan(tenants=(("co", 1),))
+    warnings: list[str] = []
+    try:
+        with psycopg.connect(pg.dsn(db, OWNER, "owner-pw-test-only")) as conn:
+            conn.add_notice_handler(
+                lambda d: (
+                    warnings.append(d.message_primary or "")
+                    if d.severity_nonlocalized == "WARNING"
+                    else None
+                )
+            )
+            conn.execute(
+                render_sql(
+                    p, passwords={"wl_co_1_ro": "pw-wl_co_1_ro-test"}, drop_stale_roles=False
+                )
+            )
+            conn.commit()
+    finally:
+        pg.execute(f"ALTER ROLE {OWNER} NOCREATEROLE")
+    (config,) = pg.execute("SELECT rolconfig FROM pg_roles WHERE rolname = 'wl_co_1_ro'")[0]
+    assert sorted(config) == [
+        "idle_in_transaction_session_timeout=60000",
+        "statement_timeout=120000",
+    ]
+    assert any("temp_file_limit not applied" in w for w in warnings)
+    assert any(w.startswith("large objects: only a superuser") for w in warnings)

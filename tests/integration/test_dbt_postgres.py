@@ -21,6 +21,7 @@ from tests.integration.dbt_fixtures import (
     diff_counts,
     grant_sources,
     grant_tenant_select,
+    grant_tenant_usage,
     postgres_mart_names,
     prepare_db,
     snapshot_marts,
@@ -45,7 +46,7 @@ def built(pg_server: PgServer, tmp_path_factory) -> Iterator[tuple[DbtDb, object
     dbdb = prepare_db(pg_server, db, SCREENS, tmp_path_factory.mktemp("dbt_build"))
     result = dbdb.run(["build"], check=False)
     if result.returncode == 0:
-        grant_tenant_select(pg_server, db, list(TENANT_ROLES))
+        grant_tenant_usage(pg_server, db, list(TENANT_ROLES))
     yield dbdb, result
     pg_server.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 

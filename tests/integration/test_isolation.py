@@ -3,7 +3,6 @@ show the proof fails when isolation is broken."""
 
 from __future__ import annotations
 
-import psycopg
 import pytest
 
 from mfb_infra.isolation import TenantLogin, prove_isolation
@@ -19,6 +18,17 @@ from tests.integration.access_helpers import (
 pytestmark = pytest.mark.postgres
 
 PLAN = plan()
+EXPOSED_CHECK = (
+    "every relation a tenant can read carries row level security (tables with RLS, "
+    "security_invoker views over them)"
+)
+LIMITS_CHECK = "tenant roles carry the limits and no other setting"
+
+
+def _global(report, name_start: str):
+    found = [c for c in report.checks if c.tenant is None and c.name.startswith(name_start)]
+    assert len(found) == 1, [c.name for c in report.checks]
+    return found[0]
 
 
 def _logins() -> list[TenantLogin]:
@@ -110,16 +120,14 @@ def test_bypass_attempts_fail(report):
     assert all(c.ok for c in _tenant_checks(report, "bypass attempts fail"))
 
 
-def test_tables_created_later_are_readable_without_regranting(prepared):
+def test_limits_are_checked_and_hold(prepared):
     pg, db = prepared
-    with psycopg.connect(pg.dsn(db, OWNER, "owner-pw-test-only"), autocommit=True) as conn:
-        conn.execute("CREATE TABLE analytics.mart_new (white_label_id bigint)")
-        conn.execute("INSERT INTO analytics.mart_new VALUES (40), (41)")
-    pw = passwords(PLAN)["wl_tx_40_ro"]
-    with psycopg.connect(pg.dsn(db, "wl_tx_40_ro", pw), autocommit=True) as conn:
-        # readable at once (default privileges); rows need RLS + a policy (dbt's post-hook):
-        # without RLS the proof's "lacks row level security" check flags the table
-        assert conn.execute("SELECT count(*) FROM analytics.mart_new").fetchone()[0] == 2
+    r = prove_isolation(pg.dsn(db), _logins(), owner_role=OWNER, limits=PLAN.limits)
+    assert _global(r, LIMITS_CHECK).ok, _global(r, LIMITS_CHECK).detail
+
+
+def test_tenants_cannot_write_scratch_data(report):
+    assert all(c.ok for c in _tenant_checks(report, "cannot write scratch data"))
 
 
 # ---- controls: the proof detects broken isolation ----------------------------------------------
@@ -127,7 +135,60 @@ def test_proof_flags_a_tenant_readable_table_without_rls(prepared):
     pg, db = prepared
     pg.execute("ALTER TABLE analytics.mart_referrer_codes DISABLE ROW LEVEL SECURITY", db)
     r = prove_isolation(pg.dsn(db), _logins(), owner_role=OWNER)
-    assert not r.check("no tenant-readable table with white_label_id lacks row level security").ok
+    assert "wl_co_1_ro:mart_referrer_codes" in _global(r, EXPOSED_CHECK).detail
+
+
+def test_proof_flags_a_readable_view_without_a_white_label_column(prepared):
+    pg, db = prepared
+    pg.execute(
+        "CREATE VIEW analytics.counties AS SELECT county, count(*) AS n "
+        "FROM analytics.mart_screener_data GROUP BY county; "
+        'GRANT SELECT ON analytics.counties TO "wl_nc_5_ro"',
+        db,
+    )
+    r = prove_isolation(pg.dsn(db), _logins(), owner_role=OWNER)
+    assert _global(r, EXPOSED_CHECK).detail == "wl_nc_5_ro:counties"
+
+
+def test_proof_accepts_a_security_invoker_view_over_rls_tables(prepared):
+    pg, db = prepared
+    pg.execute(
+        "CREATE VIEW analytics.counties WITH (security_invoker = true) AS SELECT county "
+        'FROM analytics.mart_screener_data; GRANT SELECT ON analytics.counties TO "wl_nc_5_ro"',
+        db,
+    )
+    r = prove_isolation(pg.dsn(db), _logins(), owner_role=OWNER)
+    assert _global(r, EXPOSED_CHECK).ok
+
+
+def test_proof_flags_a_security_invoker_view_over_a_table_without_rls(prepared):
+    pg, db = prepared
+    pg.execute(
+        "CREATE TABLE analytics_internal.raw AS SELECT 1 AS white_label_id; "
+        "CREATE VIEW analytics.raw_v WITH (security_invoker = true) AS SELECT * "
+        'FROM analytics_internal.raw; GRANT SELECT ON analytics.raw_v TO "wl_nc_5_ro"',
+        db,
+    )
+    r = prove_isolation(pg.dsn(db), _logins(), owner_role=OWNER)
+    assert _global(r, EXPOSED_CHECK).detail == "wl_nc_5_ro:raw_v"
+
+
+def test_proof_flags_a_tenant_default_privilege(prepared):
+    pg, db = prepared
+    pg.execute(
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER} IN SCHEMA analytics "
+        'GRANT SELECT ON TABLES TO "wl_wa_41_ro"',
+        db,
+    )
+    r = prove_isolation(pg.dsn(db), _logins(), owner_role=OWNER)
+    assert not r.check("no default privileges give tenants future relations").ok
+
+
+def test_proof_flags_a_setting_a_tenant_gave_its_own_role(prepared):
+    pg, db = prepared
+    pg.execute('ALTER ROLE "wl_il_39_ro" SET statement_timeout = 0', db)
+    r = prove_isolation(pg.dsn(db), _logins(), owner_role=OWNER, limits=PLAN.limits)
+    assert _global(r, LIMITS_CHECK).detail.startswith("wl_il_39_ro:")
 
 
 def test_proof_flags_a_policy_with_another_tenants_id(prepared):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from components.pg_sql import TenantPoliciesProvider
+from components.postgres.policies import TenantPoliciesProvider
 from tests.integration.access_helpers import (
     OWNER,
     OWNER_PW,
@@ -19,6 +19,12 @@ from tests.integration.access_helpers import (
 pytestmark = pytest.mark.postgres
 
 ROLE = "wl_tx_40_ro"
+LIMITS = {
+    "connection_limit": 10,
+    "statement_timeout_ms": 120000,
+    "idle_in_transaction_timeout_ms": 60000,
+    "temp_file_limit_mb": 256,
+}
 
 
 @pytest.fixture
@@ -42,6 +48,8 @@ def _props(pg, db, **over) -> dict:
         "sslmode": "disable",
         "user": OWNER,
         "password": OWNER_PW,
+        "limits": LIMITS,
+        "exposed": [],
         "tables": None,
     }
     props.update(over)
@@ -184,7 +192,7 @@ def test_check_rejects_a_non_tenant_role():
 
 
 def test_connection_failure_names_the_config_keys_not_the_secrets(pg_server):
-    from components.pg_sql import _connect
+    from components.postgres.policies import _connect
 
     props = {
         "host": "127.0.0.1",
@@ -199,3 +207,107 @@ def test_connection_failure_names_the_config_keys_not_the_secrets(pg_server):
     text = str(info.value)
     assert "databaseAdminPassword" in text
     assert "wl_secret_user_9_ro" not in text and "127.0.0.1" not in text
+
+
+# ---- SELECT per relation, limits, drift (issue 11) ------------------------------------------
+def _tenant_can_read(pg, db, relation: str, role: str = ROLE) -> bool:
+    return pg.execute(f"SELECT has_table_privilege('{role}', '{relation}', 'SELECT')", db) == [
+        (True,)
+    ]
+
+
+def test_create_grants_select_on_rls_marts_and_nothing_else(db_with_marts):
+    pg, db = db_with_marts
+    with psycopg.connect(pg.dsn(db, OWNER, OWNER_PW), autocommit=True) as conn:
+        conn.execute("CREATE TABLE analytics.plain (white_label_id bigint)")
+        conn.execute("CREATE VIEW analytics.definer AS SELECT * FROM analytics.mart_screener_data")
+    TenantPoliciesProvider().create(_props(pg, db))
+    assert _tenant_can_read(pg, db, "analytics.mart_screener_data")
+    assert not _tenant_can_read(pg, db, "analytics.plain")
+    assert not _tenant_can_read(pg, db, "analytics.definer")
+
+
+def test_create_revokes_a_leftover_blanket_grant(db_with_marts):
+    pg, db = db_with_marts
+    with psycopg.connect(pg.dsn(db, OWNER, OWNER_PW), autocommit=True) as conn:
+        conn.execute("CREATE TABLE analytics.plain (white_label_id bigint)")
+    pg.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO {ROLE}", db)
+    TenantPoliciesProvider().create(_props(pg, db))
+    assert not _tenant_can_read(pg, db, "analytics.plain")
+
+
+def test_without_createrole_the_limits_are_reported_not_applied(db_with_marts):
+    """Heroku's owner credential has no CREATEROLE: the limits cannot be set on a credential
+    role, and the outputs say so instead of failing the update."""
+    pg, db = db_with_marts
+    pg.execute(f"ALTER ROLE {ROLE} RESET ALL; ALTER ROLE {ROLE} CONNECTION LIMIT -1")
+    outs = TenantPoliciesProvider().create(_props(pg, db)).outs
+    assert outs["role_limits"]["connection_limit"] == -1
+    assert any("not applied" in w for w in outs["warnings"])
+
+
+def test_with_createrole_the_limits_apply_except_temp_file_limit(db_with_marts):
+    pg, db = db_with_marts
+    pg.execute(f"ALTER ROLE {OWNER} CREATEROLE")
+    try:
+        outs = (
+            TenantPoliciesProvider()
+            .create(_props(pg, db, limits={**LIMITS, "connection_limit": 4}))
+            .outs
+        )
+    finally:
+        pg.execute(f"ALTER ROLE {OWNER} NOCREATEROLE")
+    assert outs["role_limits"]["connection_limit"] == 4
+    assert outs["role_limits"]["statement_timeout_ms"] == LIMITS["statement_timeout_ms"]
+    assert [w for w in outs["warnings"] if "temp_file_limit" in w]
+
+
+def test_refresh_sees_a_setting_the_tenant_gave_itself_and_update_resets_it(db_with_marts):
+    pg, db = db_with_marts
+    pg.execute(f"ALTER ROLE {OWNER} CREATEROLE")
+    try:
+        provider = TenantPoliciesProvider()
+        created = provider.create(_props(pg, db, limits=LIMITS))
+        pg.execute(f"ALTER ROLE {ROLE} PASSWORD 'pg-sql-test'")
+        with psycopg.connect(pg.dsn(db, ROLE, "pg-sql-test"), autocommit=True) as conn:
+            conn.execute(f"ALTER ROLE {ROLE} SET statement_timeout = 0")  # allowed to itself
+        read = provider.read(created.id, created.outs)
+        news = _props(pg, db, limits=LIMITS)
+        assert provider.diff(created.id, read.outs, news).changes
+        outs = provider.update(created.id, read.outs, news).outs
+        assert outs["role_limits"]["statement_timeout_ms"] == LIMITS["statement_timeout_ms"]
+        assert (
+            provider.diff(created.id, provider.read(created.id, outs).outs, news).changes is False
+        )
+    finally:
+        pg.execute(f"ALTER ROLE {OWNER} NOCREATEROLE")
+
+
+def test_refresh_sees_a_relation_the_tenant_can_read_without_rls(db_with_marts):
+    pg, db = db_with_marts
+    provider = TenantPoliciesProvider()
+    created = provider.create(_props(pg, db))
+    with psycopg.connect(pg.dsn(db, OWNER, OWNER_PW), autocommit=True) as conn:
+        conn.execute("CREATE TABLE analytics.plain (white_label_id bigint)")
+        conn.execute(f"GRANT SELECT ON analytics.plain TO {ROLE}")
+    read = provider.read(created.id, created.outs)
+    assert read.outs["exposed"] == ["plain"]
+    assert provider.diff(created.id, read.outs, _props(pg, db)).changes
+    provider.update(created.id, read.outs, _props(pg, db))
+    assert not _tenant_can_read(pg, db, "analytics.plain")
+
+
+def test_check_rejects_limits_with_a_zero():
+    result = TenantPoliciesProvider().check(
+        {},
+        {
+            "role": ROLE,
+            "white_label_id": 40,
+            "schema": "analytics",
+            "column": "c",
+            "dbname": "d",
+            "port": 5432,
+            "limits": {**LIMITS, "statement_timeout_ms": 0},
+        },
+    )
+    assert [f.property for f in result.failures] == ["limits"]

@@ -258,3 +258,37 @@ def test_stack_files_hold_no_plain_secret(stack):
     for key in SECRET_KEYS:
         value = doc["config"].get(f"{PROJECT}:{key}")
         assert value is None or (isinstance(value, dict) and "secure" in value), key
+
+
+# ---- tenant role limits (issue 11) -------------------------------------------------------------
+def test_tenant_limits_have_sane_defaults():
+    db = StackConfig.from_mapping(_raw("production"), "production").database
+    assert (
+        db.tenant_connection_limit,
+        db.tenant_statement_timeout_ms,
+        db.tenant_idle_in_transaction_timeout_ms,
+        db.tenant_temp_file_limit_mb,
+    ) == (10, 120_000, 60_000, 256)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hint"),
+    [
+        ("databaseTenantConnectionLimit", "0", "outside 1..100"),
+        ("databaseTenantConnectionLimit", "-1", "outside 1..100"),
+        ("databaseTenantStatementTimeoutMs", "0", "0 would mean no limit"),
+        ("databaseTenantIdleInTransactionTimeoutMs", "999", "1000..3600000"),
+        ("databaseTenantTempFileLimitMb", "0", "outside 1..102400"),
+        ("databaseTenantConnectionLimit", "ten", "must be an integer"),
+    ],
+)
+def test_a_bad_tenant_limit_names_its_key_and_the_fix(key, value, hint):
+    problems = _problems(_with("production", **{key: value}))
+    assert [k for k, _ in problems] == [key] and hint in problems[0][1]
+
+
+def test_every_tenant_limit_key_is_documented_in_pulumi_yaml():
+    documented = yaml.safe_load((REPO / "Pulumi.yaml").read_text())["config"]
+    for key in KEYS:
+        if key.startswith("databaseTenant") and key != "databaseTenantCredentialMode":
+            assert f"{PROJECT}:{key}" in documented and documented[f"{PROJECT}:{key}"]["default"]

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from components.access import OWNER, plan_for, render_sql
 from components.config import ConfigError
+from components.postgres.access import OWNER, plan_for, render_sql
 from mfb_infra.program import PLACEHOLDER_PREFIX, ProgramRun, is_secret, run_program, unwrap
 from mfb_infra.sql import load_stack_config
 
@@ -74,13 +74,22 @@ def _sql_grants(sql: str) -> tuple[set[tuple], set[tuple]]:
         sql,
     ):
         grants.add((m[2], "database", None, tuple(sorted(m[1].split(", ")))))
+    found: dict[tuple, tuple] = {}
+    for m in re.finditer(
+        r'^ALTER DEFAULT PRIVILEGES FOR ROLE CURRENT_USER IN SCHEMA "([^"]+)" REVOKE ALL '
+        r'ON TABLES FROM "([^"]+)";',
+        sql,
+        re.M,
+    ):
+        found[(m[2], OWNER, m[1], "table")] = ()
     for m in re.finditer(
         r'^ALTER DEFAULT PRIVILEGES FOR ROLE CURRENT_USER IN SCHEMA "([^"]+)" GRANT ([A-Z, ]+) '
         r'ON TABLES TO "([^"]+)";',
         sql,
         re.M,
     ):
-        defaults.add((m[3], OWNER, m[1], "table", tuple(sorted(m[2].split(", ")))))
+        found[(m[3], OWNER, m[1], "table")] = tuple(sorted(m[2].split(", ")))
+    defaults = {(*k, v) for k, v in found.items()}
     return grants, defaults
 
 
@@ -126,9 +135,9 @@ def test_schemas_are_owned_by_the_owner_credential_as_the_sql_renders_them(sql_r
 
 
 # ---- what a tenant may touch -------------------------------------------------------------------
-def test_no_tenant_grant_beyond_connect_usage_select(sql_run):
+def test_no_tenant_grant_beyond_connect_and_usage(sql_run):
     privileges = {p for (_, _, _, privs) in _tenant_grants(sql_run) for p in privs}
-    assert privileges == {"CONNECT", "USAGE", "SELECT"}
+    assert privileges == {"CONNECT", "USAGE"}
 
 
 def test_no_grant_to_public_and_none_on_the_public_schema(sql_run):
@@ -141,20 +150,54 @@ def test_every_grant_names_a_convention_role(sql_run):
     assert all(pattern.fullmatch(role) for role, *_ in _tenant_grants(sql_run))
 
 
-def test_table_grants_cover_all_tables_of_the_schema(sql_run):
-    tables = [
-        unwrap(r.inputs)
-        for r in sql_run.of_type(GRANT)
-        if unwrap(r.inputs)["objectType"] == "table"
-    ]
-    assert len(tables) == 8 and all(t.get("objects") in (None, []) for t in tables)
+def test_no_schema_wide_table_grant(sql_run):
+    # SELECT comes per relation with its row level security (TenantPolicies, dbt's post-hook)
+    assert [
+        r.name for r in sql_run.of_type(GRANT) if unwrap(r.inputs)["objectType"] == "table"
+    ] == []
 
 
-def test_default_privileges_cover_tables_the_owner_creates_later(sql_run):
+def test_default_privileges_are_revoked_not_granted(sql_run):
     rows = _tenant_default_privs(sql_run)
+    assert len(rows) == 8
     assert {(owner, schema, typ, privs) for _, owner, schema, typ, privs in rows} == {
-        (OWNER, "analytics", "table", ("SELECT",))
+        (OWNER, "analytics", "table", ())
     }
+
+
+def test_sql_mode_roles_carry_the_plans_limits(sql_run):
+    limits = plan_for(load_stack_config("production")).limits
+    got = {
+        (
+            unwrap(r.inputs)["connectionLimit"],
+            unwrap(r.inputs)["statementTimeout"],
+            unwrap(r.inputs)["idleInTransactionSessionTimeout"],
+        )
+        for r in sql_run.of_type(ROLE)
+    }
+    assert got == {
+        (
+            limits.connection_limit,
+            limits.statement_timeout_ms,
+            limits.idle_in_transaction_timeout_ms,
+        )
+    }
+
+
+def test_tenant_policies_carry_the_limits_from_config():
+    run = run_program(
+        "production",
+        {"databaseTenantConnectionLimit": 3, "databaseTenantTempFileLimitMb": 64},
+    )
+    limits = {json.dumps(unwrap(r.inputs)["limits"], sort_keys=True) for r in run.of_type(POLICIES)}
+    assert [json.loads(x) for x in limits] == [
+        {
+            "connection_limit": 3,
+            "idle_in_transaction_timeout_ms": 60000,
+            "statement_timeout_ms": 120000,
+            "temp_file_limit_mb": 64,
+        }
+    ]
 
 
 # ---- sql mode ----------------------------------------------------------------------------------
@@ -293,7 +336,6 @@ def test_adding_a_tenant_adds_its_role_grants_defaults_and_policies():
     assert {g for g in _tenant_grants(run) if g[0] == role} == {
         (role, "database", None, ("CONNECT",)),
         (role, "schema", "analytics", ("USAGE",)),
-        (role, "table", "analytics", ("SELECT",)),
     }
     assert any(unwrap(r.inputs)["role"] == role for r in run.of_type(DEFAULT_PRIVS))
     assert any(unwrap(r.inputs)["role"] == role for r in run.of_type(POLICIES))

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from components.access import (
+from components.postgres.access import (
     OWNER,
     AccessPlan,
     MissingTenantCredential,
@@ -16,7 +16,7 @@ from components.access import (
     plan_for,
     render_sql,
     require_credentials,
-    tenant_policies_sql,
+    tenant_access_sql,
 )
 from mfb_infra.sql import load_stack_config, main
 
@@ -117,14 +117,14 @@ def test_shared_mode_sql_carries_the_warning_and_no_tenant_grants():
 
 
 def test_policy_sql_uses_the_role_name_and_an_id_literal():
-    sql = tenant_policies_sql("wl_tx_40_ro", 40, "analytics")
+    sql = tenant_access_sql("wl_tx_40_ro", 40, "analytics")
     assert "'CREATE POLICY %I ON %s AS PERMISSIVE FOR SELECT TO %I USING (%I = %s)'" in sql
     assert "'wl_tx_40_ro', rel.tbl, 'wl_tx_40_ro', 'white_label_id', 40" in sql
 
 
 def test_policy_sql_rejects_non_tenant_roles():
     with pytest.raises(ValueError, match="not a tenant role"):
-        tenant_policies_sql("postgres", 1, "analytics")
+        tenant_access_sql("postgres", 1, "analytics")
 
 
 def test_cli_writes_the_file(tmp_path, capsys):

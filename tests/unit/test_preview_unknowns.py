@@ -16,7 +16,7 @@ from components.metabase.card import CardProvider
 from components.metabase.dashboard import DashboardProvider
 from components.metabase.database import DatabaseProvider
 from components.metabase.permissions import PermissionsGraphProvider
-from components.pg_sql import TenantPoliciesProvider
+from components.postgres.policies import TenantPoliciesProvider
 from components.tfe import WorkspaceProvider
 
 U = rpc.UNKNOWN

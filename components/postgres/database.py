@@ -1,6 +1,6 @@
 """AnalyticsDatabase: tenant access to the Django Postgres that dbt writes `analytics` into.
 
-Renders `components.access.AccessPlan` into pulumi-postgresql resources (the same plan
+Renders `components.postgres.access.AccessPlan` into pulumi-postgresql resources (the same plan
 `mfb-infra sql` renders to SQL):
 
 - `analytics` and `analytics_internal` schemas owned by the owner (dbt/global) credential, which
@@ -9,8 +9,17 @@ Renders `components.access.AccessPlan` into pulumi-postgresql resources (the sam
   - sql:    a `random.RandomPassword` and a `postgresql.Role` wl_<slug>_<id>_ro;
   - heroku: a Heroku Postgres credential of that name (Standard+ tiers cannot CREATE ROLE);
   - shared: nothing; every tenant gets the owner credential (staging only, loud warning);
-  then exactly CONNECT / USAGE on analytics / SELECT on its tables, default privileges on the
-  tables the owner creates later, and `TenantPolicies` on the marts that already exist.
+  then exactly CONNECT and USAGE on analytics, no default privileges (a DefaultPrivileges with
+  no privileges revokes leftover ones), and `TenantPolicies`: the tenant's limits and, on the
+  relations that already exist, its policy and SELECT where row level security is on (every
+  other privilege revoked). No blanket SELECT on the schema: a relation dbt creates later is
+  readable by tenants only once its post-hook has enabled RLS and granted it.
+
+Upgrading a stack that still has the old `<tenant>-table-grant` resources (SELECT on all tables
+of the schema): `pulumi up` deletes them last, and pulumi-postgresql's Grant delete runs `REVOKE
+ALL ON ALL TABLES IN SCHEMA` (cyrilgdn/terraform-provider-postgresql,
+postgresql/resource_postgresql_grant.go createRevokeQuery), so tenants read nothing until the
+next dbt build re-grants each mart (fail closed). README "Upgrading" has the steps.
 
 The owner's own rights (read `public`, create in its schemas) come from owning the Django tables
 and the schemas: a pulumi-postgresql Grant to the owner would first REVOKE its privileges on the
@@ -27,16 +36,16 @@ import pulumi
 import pulumi_postgresql as postgresql
 import pulumi_random as random
 
-from components.access import (
+from components.heroku.credentials import HerokuPostgresCredential
+from components.outputs import DbCredential, DbEndpoint
+from components.postgres.access import (
     AccessPlan,
     TenantCredentials,
     TenantRole,
     plan_for,
     require_credentials,
 )
-from components.heroku.credentials import HerokuPostgresCredential
-from components.outputs import DbCredential, DbEndpoint
-from components.pg_sql import TenantPolicies
+from components.postgres.policies import TenantPolicies
 
 TYPE = "mfb:postgres:AnalyticsDatabase"
 PASSWORD_LENGTH = 40
@@ -153,6 +162,14 @@ class AnalyticsDatabase(pulumi.ComponentResource):
                 replication=False,
                 bypass_row_level_security=False,
                 inherit=True,
+                # the same values TenantPolicies applies; set here too so the Role's own
+                # refresh (it reads rolconnlimit/rolconfig) does not undo them. Its password is
+                # never read back with superuser=False (cyrilgdn/terraform-provider-postgresql,
+                # postgresql/resource_postgresql_role.go readRolePassword): a password the
+                # tenant set itself is not noticed by refresh (README: replace the password)
+                connection_limit=plan.limits.connection_limit,
+                statement_timeout=plan.limits.statement_timeout_ms,
+                idle_in_transaction_session_timeout=plan.limits.idle_in_transaction_timeout_ms,
                 opts=pg,
             )
             username: pulumi.Output[str] = login.name
@@ -177,10 +194,11 @@ class AnalyticsDatabase(pulumi.ComponentResource):
                 schema=g.schema,
                 object_type=g.object_type,
                 privileges=list(g.privileges),
-                objects=[] if g.object_type == "table" else None,
                 with_grant_option=False,
                 opts=after_login,
             )
+        # privileges=[] revokes them all, and reads back as existing while none are left
+        # (postgresql/resource_postgresql_default_privileges.go readRoleDefaultPrivileges)
         for d in plan.tenant_default_privileges(t):
             postgresql.DefaultPrivileges(
                 f"{prefix}-default-{d.object_type}",
@@ -205,6 +223,7 @@ class AnalyticsDatabase(pulumi.ComponentResource):
             sslmode=db.ssl_mode,
             user=self.admin.username,
             password=self.admin.password,
+            limits=plan.limits,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[login, *self.schemas.values()]),
         )
         return DbCredential(username=username, password=password)
