@@ -37,8 +37,8 @@ from pulumi.dynamic import (
     ResourceProvider,
 )
 
-from components.postgres.access import TENANT_ROLE_RE
 from components.heroku.api import DATA_API, PLATFORM_API, HerokuApiError, HerokuClient, api_key
+from components.postgres.access import TENANT_ROLE_RE
 
 IDENTITY_KEYS = ("app", "name", "attachment")
 
