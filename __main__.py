@@ -8,6 +8,7 @@ from components.gcp import WorkloadIdentity
 from components.github import CiEnvironment
 from components.heroku import MetabaseApp
 from components.metabase_content import MetabaseContent
+from components.outputs import OUT_DEPLOYED_COMMIT, deploy_commit
 from components.tfe import TerraformWorkspace
 
 cfg, secrets = stack_config.load()  # fails here, before any resource, on a bad config
@@ -46,6 +47,7 @@ content = MetabaseContent(
 )
 
 pulumi.export("environment", cfg.environment)
+pulumi.export(OUT_DEPLOYED_COMMIT, deploy_commit())  # the promotion gate reads staging's
 pulumi.export("tenantRoles", {t.slug: t.role_name for t in cfg.tenants})
 pulumi.export(
     "tenantDbUsernames", {s: c.username for s, c in analytics_db.tenant_credentials.items()}
