@@ -8,7 +8,7 @@ from components.gcp import WorkloadIdentity
 from components.github import CiEnvironment
 from components.heroku import MetabaseApp
 from components.metabase_content import MetabaseContent
-from components.outputs import OUT_DEPLOYED_COMMIT, deploy_commit
+from components.outputs import runbook_outputs
 from components.tfe import TerraformWorkspace
 
 cfg, secrets = stack_config.load()  # fails here, before any resource, on a bad config
@@ -47,7 +47,6 @@ content = MetabaseContent(
 )
 
 pulumi.export("environment", cfg.environment)
-pulumi.export(OUT_DEPLOYED_COMMIT, deploy_commit())  # the promotion gate reads staging's
 pulumi.export("tenantRoles", {t.slug: t.role_name for t in cfg.tenants})
 pulumi.export(
     "tenantDbUsernames", {s: c.username for s, c in analytics_db.tenant_credentials.items()}
@@ -64,4 +63,6 @@ if identity is not None:
 if legacy_tf is not None:
     pulumi.export("tfeWorkspaceId", legacy_tf.workspace_id)
 for _key, _value in metabase_app.stack_outputs().items():  # app, URLs, pipeline, release
+    pulumi.export(_key, _value)
+for _key, _value in runbook_outputs(cfg, ci).items():  # deployed commit (gate), secret names
     pulumi.export(_key, _value)

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -53,3 +54,18 @@ def deploy_commit(environ: Mapping[str, str] | None = None) -> str:
             "${{ github.sha }} in the deploy workflow, or unset it"
         )
     return value
+
+
+def runbook_outputs(cfg: Any, ci: Any) -> dict[str, Any]:
+    """Stack outputs `mfb-infra runbook` renders (besides the components' own): the deployed
+    commit, where the workflows' secrets live, and the database the marts are in. Names only —
+    never a secret value."""
+    return {
+        OUT_DEPLOYED_COMMIT: deploy_commit(),
+        "githubSecretNames": list(ci.secret_names),
+        "githubVariableNames": list(ci.variable_names),
+        "databaseName": cfg.database.name,
+        "databaseSchema": cfg.database.schema_name,
+        "herokuDataApp": cfg.database.heroku_data_app,
+        "tenantWhiteLabelIds": {t.slug: t.white_label_id for t in cfg.tenants},
+    }

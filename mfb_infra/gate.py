@@ -39,7 +39,9 @@ def read_outputs(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise GateUsageError(f"{path}: no such file (from `pulumi stack output --json`)") from None
     except json.JSONDecodeError as e:
-        raise GateUsageError(f"{path}: not JSON ({e.msg}); pass `pulumi stack output --json`") from None
+        raise GateUsageError(
+            f"{path}: not JSON ({e.msg}); pass `pulumi stack output --json`"
+        ) from None
     if not isinstance(doc, dict):
         raise GateUsageError(f"{path}: expected a JSON object of stack outputs")
     return doc
@@ -57,7 +59,9 @@ def check_promotion(
     if stack not in GATED:
         raise GateUsageError(f"only {', '.join(GATED)} is gated (got {stack!r})")
     if not FULL_SHA_RE.fullmatch(commit or ""):
-        raise GateUsageError(f"--commit {commit!r} is not a full 40-character SHA (${{{{ github.sha }}}})")
+        raise GateUsageError(
+            f"--commit {commit!r} is not a full 40-character SHA (${{{{ github.sha }}}})"
+        )
     source = GATED[stack]
     commit = commit.lower()
     refusals: list[str] = []

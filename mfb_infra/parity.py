@@ -439,7 +439,9 @@ def check(root: Path = REPO, states: Mapping[str, Mapping[str, Any]] | None = No
     """Both comparisons. `states` (stack -> desired state) defaults to the program under mocks."""
     rules = load_rules(root)
     files = {s: _stack_doc(s, root) for s in rules.stacks}
-    defaults = {k: d.get("default") for k, d in project_declarations(root).items() if "default" in d}
+    defaults = {
+        k: d.get("default") for k, d in project_declarations(root).items() if "default" in d
+    }
     report = ParityReport(stacks=rules.stacks)
     compare_config(files, rules, defaults, report)
     if states is None:
