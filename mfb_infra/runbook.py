@@ -52,15 +52,19 @@ def _contains_secret(value: Any) -> bool:
     return False
 
 
-def program_outputs(stack: str) -> tuple[dict[str, Any], set[str]]:
-    """(outputs with secrets masked, names of outputs that are or hold a secret), from the
-    program under mocks."""
-    from mfb_infra.program import run_program
+def outputs_of(run: Any) -> tuple[dict[str, Any], set[str]]:
+    """(outputs with secrets masked, names of outputs that are or hold a secret) of a
+    `ProgramRun` — the program's own knowledge of which outputs are secret."""
     from mfb_infra.snapshot import desired_state
 
-    run = run_program(stack)
     secret = {k for k, v in run.stack_outputs.items() if _contains_secret(v)}
     return desired_state(run)["outputs"], secret
+
+
+def program_outputs(stack: str) -> tuple[dict[str, Any], set[str]]:
+    from mfb_infra.program import run_program
+
+    return outputs_of(run_program(stack))
 
 
 def mask_outputs(
@@ -114,6 +118,7 @@ def render(
     data_app = _v(o, "herokuDataApp")
     mode = _v(o, "tenantCredentialMode")
     org_stack = f"<org>/mfb-analytics/{stack}"
+    sa = _v(o, "metabaseServiceAccount")
     out: list[str] = [
         f"# Runbook: `{stack}`",
         "",
@@ -229,19 +234,26 @@ def render(
         "(The image's entrypoint passes the one-off dyno's arguments to Metabase; production "
         "protects the key, so `pulumi state unprotect` it first and re-run `pulumi up` after.)",
         "",
-        "**BigQuery key** of `"
-        + _v(o, "metabaseServiceAccount")
-        + "` (stack secret `metabaseBigquerySaKey`):",
+        f"**BigQuery key** of `{sa}` (Metabase's BigQuery connection). Where the "
+        "organization blocks key creation (the default) it is the stack secret "
+        "`metabaseBigquerySaKey`:",
         "",
         _code(
-            "gcloud iam service-accounts keys create key.json --iam-account "
-            f"{_v(o, 'metabaseServiceAccount')}\n"
-            f"pulumi config set --secret metabaseBigquerySaKey --stack {org_stack} < key.json\n"
-            "shred -u key.json\n"
-            f"pulumi up --stack {org_stack}   # updates the Metabase BigQuery connection\n"
-            "gcloud iam service-accounts keys list --iam-account "
-            f"{_v(o, 'metabaseServiceAccount')}   # then delete the old key id"
+            f"SA={sa}\n"
+            "gcloud resource-manager org-policies disable-enforce "
+            "iam.disableServiceAccountKeyCreation --project=<gcp project>\n"
+            "gcloud iam service-accounts keys create key.json --iam-account=$SA\n"
+            "gcloud resource-manager org-policies enable-enforce "
+            "iam.disableServiceAccountKeyCreation --project=<gcp project>   # immediately\n"
+            f"pulumi config set --secret metabaseBigquerySaKey --stack {org_stack} < key.json "
+            "&& shred -u key.json\n"
+            f"pulumi up --stack {org_stack}   # the Metabase connection (and BIGQUERY_SA_KEY) follow\n"
+            "gcloud iam service-accounts keys list --iam-account=$SA      # then delete the old:\n"
+            "gcloud iam service-accounts keys delete <OLD_KEY_ID> --iam-account=$SA"
         ),
+        "",
+        "Where the program creates the key (`gcpCreateMetabaseKey: true`): `pulumi up --stack "
+        f"{org_stack} --replace '<urn of the gcp:serviceaccount/key:Key>'`.",
         "",
         f"**Tenant passwords** (credential mode `{mode}`): {tenant_rotate}",
         "",
@@ -395,9 +407,9 @@ def build(
     stack: str,
     outputs_file: Path | None,
     *,
-    program: Callable[[str], tuple[dict[str, Any], set[str]]] = program_outputs,
+    program: Callable[[str], tuple[dict[str, Any], set[str]]] | None = None,
 ) -> str:
-    known_outputs, secret = program(stack)
+    known_outputs, secret = (program or program_outputs)(stack)
     if outputs_file is None:
         outputs = known_outputs
         source = "the program under mocks (a preview: ids and URLs are placeholders)"
