@@ -247,7 +247,7 @@ def render(
             "iam.disableServiceAccountKeyCreation --project=<gcp project>   # immediately\n"
             f"pulumi config set --secret metabaseBigquerySaKey --stack {org_stack} < key.json "
             "&& shred -u key.json\n"
-            f"pulumi up --stack {org_stack}   # the Metabase connection (and BIGQUERY_SA_KEY) follow\n"
+            f"pulumi up --stack {org_stack}   # Metabase connection, BIGQUERY_SA_KEY follow\n"
             "gcloud iam service-accounts keys list --iam-account=$SA      # then delete the old:\n"
             "gcloud iam service-accounts keys delete <OLD_KEY_ID> --iam-account=$SA"
         ),
