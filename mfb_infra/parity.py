@@ -7,12 +7,12 @@ Two comparisons, both without credentials:
    difference; it is allowed only when the key is listed under `parity.config` in `Pulumi.yaml`.
    Tenants are compared one by one (a tenant in one stack only is named by its slug). Secret
    (`secure:`) values are compared by presence only: ciphertext differs per stack by design.
-2. **Desired states.** The real program under mocks (`mfb-infra snapshot`) for each stack. Before
-   comparing, the environment's own name (`staging` / `production`, as a word) and the values of
-   the allowed config keys are replaced by placeholders on each side, so names derived from them
-   (`mfb-metabase-<env>`, `mfb-dbt-<env>@...`) line up. What is left — a resource, resource type
-   or dashboard in one stack only, an input that differs, a stack output in one stack only — is
-   allowed only when a `parity.resources` / `parity.outputs` rule declares it.
+2. **Desired states.** The real program under mocks (`mfb-infra snapshot`) for each stack.
+   Resources pair up by type and name (the environment's own name, `staging` / `production` as
+   a word, counts as one placeholder: `mfb-metabase-<env>`). A differing input is explained
+   when it follows from an allowed config key (see `_Explainer`). What is left — a resource,
+   resource type or dashboard in one stack only, an input that differs, a stack output in one
+   stack only — is allowed only when a `parity.resources` / `parity.outputs` rule declares it.
 
 The declarations live in one place a reviewer reads: the top-level `parity:` section of
 `Pulumi.yaml`. The Pulumi CLI accepts it there: the project schema allows extra top-level keys

@@ -59,7 +59,7 @@ def dashboard_label(state, scope: str) -> str:
 # ------------------------------------------------------------------------------ the section
 def test_pulumi_yaml_with_the_parity_section_is_a_valid_pulumi_project():
     # the Pulumi CLI validates Pulumi.yaml against this schema (pulumi/pulumi
-    # sdk/go/common/workspace/project.json, vendored) before running anything
+    # sdk/go/common/workspace/project.json at 1b5949891b3c, vendored) before running anything
     doc = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
     assert "parity" in doc
