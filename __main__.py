@@ -7,6 +7,7 @@ from components.gcp import WorkloadIdentity
 from components.github import CiEnvironment
 from components.heroku.app import MetabaseApp
 from components.metabase_content import MetabaseContent
+from components.outputs import runbook_outputs
 from components.postgres.database import AnalyticsDatabase
 from components.tfe import TerraformWorkspace
 
@@ -62,4 +63,6 @@ if identity is not None:
 if legacy_tf is not None:
     pulumi.export("tfeWorkspaceId", legacy_tf.workspace_id)
 for _key, _value in metabase_app.stack_outputs().items():  # app, URLs, pipeline, release
+    pulumi.export(_key, _value)
+for _key, _value in runbook_outputs(cfg, ci).items():  # deployed commit (gate), secret names
     pulumi.export(_key, _value)

@@ -251,7 +251,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
         if supplied is None:
             pulumi.log.warn(
                 "no Metabase BigQuery key: the organization blocks key creation, so mint one "
-                "(runbook: docs/bootstrap.md) and `pulumi config set --secret "
+                "(`mfb-infra runbook`, Rotate credentials) and `pulumi config set --secret "
                 "metabaseBigquerySaKey < key.json`, or set gcpCreateMetabaseKey=true where the "
                 "policy is lifted",
                 resource=self,

@@ -12,6 +12,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("mfb_infra.sql", "the tenant-access SQL a stack stands for (for DBAs, idempotent)"),
     "sample-data": ("mfb_infra.sample_data", "load Django-shaped sample rows into a Postgres"),
     "metabase": ("mfb_infra.metabase_sync", "sync: schema sync of the chosen Metabase databases"),
+    "parity": ("mfb_infra.parity", "staging and production differ only where Pulumi.yaml says"),
+    "gate": ("mfb_infra.gate", "refuse a production deploy of a commit staging does not run"),
+    "preflight": ("mfb_infra.preflight", "does the live database hold what the content needs?"),
+    "runbook": ("mfb_infra.runbook", "operations runbook (Markdown) from a stack's outputs"),
 }
 # commands whose first argument is a sub-command handled by the module's main(rest)
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {"metabase": ("sync",)}

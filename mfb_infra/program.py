@@ -431,4 +431,13 @@ def run_program(
             os.chdir(cwd)
         return ProgramRun(stack, monitor.registrations, monitor.stack_outputs, mocks.calls)
 
-    return contextvars.copy_context().run(_run)
+    # the deploy commit comes from the deploy workflow's environment; a snapshot must not
+    # depend on where it runs (components/outputs.py deploy_commit)
+    from components.outputs import DEPLOY_COMMIT_ENV
+
+    hidden = os.environ.pop(DEPLOY_COMMIT_ENV, None)
+    try:
+        return contextvars.copy_context().run(_run)
+    finally:
+        if hidden is not None:
+            os.environ[DEPLOY_COMMIT_ENV] = hidden
