@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("mfb_infra.sql", "the tenant-access SQL a stack stands for (for DBAs, idempotent)"),
     "sample-data": ("mfb_infra.sample_data", "load Django-shaped sample rows into a Postgres"),
     "metabase": ("mfb_infra.metabase_sync", "sync: schema sync of the chosen Metabase databases"),
+    "preview": ("mfb_infra.preview", "the declared dashboards drawn as a static site (--diff REF)"),
 }
 # commands whose first argument is a sub-command handled by the module's main(rest)
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {"metabase": ("sync",)}
