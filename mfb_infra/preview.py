@@ -595,6 +595,7 @@ class PreviewReport:
     base_pages: list[DashboardPage] = field(default_factory=list)
     diffs: list[DashboardDiff] = field(default_factory=list)
     seconds: float = 0.0
+    card_seconds: list[tuple[str, float]] = field(default_factory=list)  # (engine, s) per card
 
     @property
     def failed(self) -> list[str]:
@@ -618,10 +619,13 @@ def build(
     base_ref: str | None = None,
     bigquery: bool | None = None,
     bq_factory: Callable[[], Any] | None = None,
+    root: Path = REPO,
     say: Callable[[str], None] = print,
 ) -> PreviewReport:
+    """Render the stack's dashboards (definitions and stack files under `root`, a git work
+    tree when `base_ref` is given) into `out`."""
     t = time.perf_counter()
-    plan = plan_for_stack(stack, bigquery=bigquery)
+    plan = plan_for_stack(stack, root, bigquery=bigquery)
     if bq_factory is None:
         states = tuple(dict.fromkeys(c for sc in plan.scopes for c in sc.state_codes))
 
@@ -648,7 +652,7 @@ def build(
         diffs: list[DashboardDiff] = []
         if base_ref:
             with tempfile.TemporaryDirectory(prefix="mfb-preview-base-") as tmp:
-                base_root = checkout_base(base_ref, stack, Path(tmp))
+                base_root = checkout_base(base_ref, stack, Path(tmp), repo=root)
                 try:
                     base_plan = plan_for_stack(stack, base_root, bigquery=bigquery)
                 except Exception as e:
@@ -665,15 +669,20 @@ def build(
             if d.any
         }
         say(f"preview: {len(plan.dashboards)} dashboards, {len(plan.cards)} cards ({stack})")
+        head_runner = _runner(plan, pg, shared_bq)
         pages = render_site(
             plan,
-            _runner(plan, pg, shared_bq),
+            head_runner,
             out,
             title=f"Dashboards of stack {stack}",
             statuses=statuses,
             links=links,
         )
         report = PreviewReport(pages, diffs=diffs)
+        report.card_seconds = [
+            (head_runner.engines.get(plan.card(ref).database, "postgres"), run.seconds)
+            for ref, run in head_runner.cache.items()
+        ]
         if base_plan is not None:
             report.base_pages = render_site(
                 base_plan,
@@ -704,6 +713,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "role (default: the database `mfb-infra local up` left running)",
     )
     p.add_argument("--diff", metavar="BASE_REF", help="also render BASE_REF and mark changes")
+    p.add_argument(
+        "--root",
+        type=Path,
+        default=REPO,
+        help="the checkout whose dashboards/ and stack files to render (default: this one)",
+    )
     bq = p.add_mutually_exclusive_group()
     bq.add_argument(
         "--bigquery", dest="bigquery", action="store_true", default=None,
@@ -717,7 +732,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     try:
         dsn = args.dsn or local_dsn()
-        report = build(args.stack, args.out, dsn=dsn, base_ref=args.diff, bigquery=args.bigquery)
+        report = build(
+            args.stack,
+            args.out,
+            dsn=dsn,
+            base_ref=args.diff,
+            bigquery=args.bigquery,
+            root=args.root.resolve(),
+        )
     except (PreviewError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
