@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mfb_infra import local, preview  # noqa: E402
-from mfb_infra.pgserver import PgServer  # noqa: E402
+from mfb_infra import local, preview
+from mfb_infra.pgserver import PgServer
 
 GOAL_SECONDS = 60.0
 
@@ -75,14 +75,14 @@ def main() -> int:
                 for engine, secs in sorted(per_engine.items()):
                     secs.sort()
                     p95 = secs[max(0, int(len(secs) * 0.95) - 1)]
+                    mean_ms = statistics.mean(secs) * 1000
                     print(
-                        f"  {engine:8s} {len(secs):4d} cards: mean {statistics.mean(secs) * 1000:.1f}"
+                        f"  {engine:8s} {len(secs):4d} cards: mean {mean_ms:.1f}"
                         f" ms, p95 {p95 * 1000:.1f} ms, max {secs[-1] * 1000:.1f} ms, "
                         f"sum {sum(secs):.1f} s"
                     )
-                print(
-                    f"  per dashcard (wall / dashcards): {report.seconds / report.cards * 1000:.1f} ms"
-                )
+                per = report.seconds / report.cards * 1000
+                print(f"  per dashcard (wall / dashcards): {per:.1f} ms")
         finally:
             server.destroy()
     return 0
