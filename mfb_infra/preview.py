@@ -631,9 +631,11 @@ def build(
 
         def bq_factory() -> Any:
             from mfb_infra.ga4_fixture import GA4_EVENTS, sample_events
-            from mfb_infra.ga4_local import Ga4DuckDB
+            from mfb_infra.ga4_local import Ga4DuckDB, compile_bigquery_cached
+            from mfb_infra.local import LOCAL_DIR
 
-            return Ga4DuckDB.build([*GA4_EVENTS, *sample_events(states)])
+            compiled = compile_bigquery_cached(LOCAL_DIR / "ga4-compiled")
+            return Ga4DuckDB.build([*GA4_EVENTS, *sample_events(states)], compiled=compiled)
 
     out = Path(out)
     if out.exists():
