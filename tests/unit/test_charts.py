@@ -93,17 +93,3 @@ def test_a_table_shows_every_column_and_escapes_text():
 def test_a_chart_of_text_values_names_the_missing_metric():
     with pytest.raises(ChartError, match="no numeric column"):
         draw(Result(("a", "b"), (("x", "y"),)), "bar", {}, "t")
-
-
-def test_the_ga4_compile_cache_key_follows_the_dbt_tree(tmp_path):
-    from mfb_infra.ga4_local import dbt_tree_hash
-
-    (tmp_path / "models").mkdir()
-    model = tmp_path / "models" / "m.sql"
-    model.write_text("select 1")
-    before = dbt_tree_hash(tmp_path)
-    (tmp_path / "target").mkdir()
-    (tmp_path / "target" / "x.sql").write_text("build output")
-    assert dbt_tree_hash(tmp_path) == before  # build output is not an input
-    model.write_text("select 2")
-    assert dbt_tree_hash(tmp_path) != before
