@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gate": ("mfb_infra.gate", "refuse a production deploy of a commit staging does not run"),
     "preflight": ("mfb_infra.preflight", "does the live database hold what the content needs?"),
     "runbook": ("mfb_infra.runbook", "operations runbook (Markdown) from a stack's outputs"),
+    "preview": ("mfb_infra.preview", "the declared dashboards drawn as a static site (--diff REF)"),
 }
 # commands whose first argument is a sub-command handled by the module's main(rest)
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {"metabase": ("sync",)}

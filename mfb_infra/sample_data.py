@@ -8,8 +8,10 @@ CharField(n) = varchar(n), DecimalField(10,2) = numeric(10,2)). Foreign-key *ind
 (Django creates them); FK constraints are not, so a bulk load of 1M screens stays fast.
 
 The 8 tenants get a skewed share of screens (co, nc and tx are the largest), dates spread over
-the two years before `REFERENCE_END`, and NULLs where the app leaves them (incomplete screens have
-no submission date, `is_test_data` is often NULL, UTM fields are mostly NULL, ...).
+the two years before the end date (`end`: midnight UTC of today unless given, so the
+dashboards' recent windows have rows; same seed and end, same rows), and NULLs where the app
+leaves them (incomplete screens have no submission date, `is_test_data` is often NULL, UTM
+fields are mostly NULL, ...).
 
 Incremental contract exercised by `--append-fraction`: new screens are added after the current
 maximum timestamp, and a few existing screens change the way Django changes them: an eligibility
@@ -29,7 +31,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-REFERENCE_END = datetime(2026, 8, 1, tzinfo=UTC)
+
+def default_end() -> datetime:
+    """Midnight UTC of today: the newest sample screen is from yesterday."""
+    now = datetime.now(UTC)
+    return datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
 SPAN_DAYS = 730
 CHUNK_SCREENS = 50_000
 
@@ -780,12 +788,18 @@ def _refuse_foreign_data(conn) -> None:
 
 
 def load_sample_data(
-    dsn: str, screens: int, seed: int = 42, *, new_fraction: float | None = None
+    dsn: str,
+    screens: int,
+    seed: int = 42,
+    *,
+    new_fraction: float | None = None,
+    end: datetime | None = None,
 ) -> dict:
     """Create the Django-shaped tables if missing and load `screens` screens (with children).
 
     With `new_fraction`, instead add that fraction of the existing screen count as new screens
     (dated after everything already loaded) plus late updates to existing screens.
+    Screens start within the two years before `end` (default: `default_end()`).
     Returns row counts per table and the elapsed seconds.
     """
     import psycopg
@@ -815,7 +829,7 @@ def load_sample_data(
                 conn,
                 gen,
                 screens,
-                lambda: _random_start(rng, REFERENCE_END, SPAN_DAYS),
+                lambda: _random_start(rng, end or default_end(), SPAN_DAYS),
                 chunk=CHUNK_SCREENS,
             )
             conn.execute(f"COMMENT ON TABLE public.screener_screen IS '{MARKER} (seed {seed})'")
@@ -861,6 +875,12 @@ def _parse(argv: Iterable[str] | None) -> argparse.Namespace:
         default=None,
         help="add this fraction of new screens + late updates to an existing load",
     )
+    parser.add_argument(
+        "--end",
+        type=lambda v: datetime.strptime(v, "%Y-%m-%d").replace(tzinfo=UTC),
+        default=None,
+        help="screens fall in the two years before this date, YYYY-MM-DD (default: today)",
+    )
     return parser.parse_args(list(argv) if argv is not None else None)
 
 
@@ -868,7 +888,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     try:
         result = load_sample_data(
-            args.dsn, args.screens, args.seed, new_fraction=args.append_fraction
+            args.dsn, args.screens, args.seed, new_fraction=args.append_fraction, end=args.end
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
