@@ -8,7 +8,7 @@ Each stack owns two environments in `githubRepository`:
   the environment (even with `deployment: false`), and the nightly must run unattended.
 - the **deploy environment** (`staging-deploy`, `production-deploy`): the gate `pulumi up` runs
   behind. Both accept `main` only; production's requires the configured reviewers, forbids
-  self-review and admin bypass.
+  self-review (GitHub accepts that only together with reviewers) and admin bypass.
 
 Every value is derived from another component's outputs or from secret stack config, so nothing
 is typed twice, and names are derived from config (a tenant's `<SLUG>_DB_USER/PASS` come from its
@@ -47,6 +47,11 @@ BOOTSTRAP_VARIABLES: dict[str, str] = {
     "GCP_PULUMI_PREVIEW_SA": "read-only service account used by `pulumi preview`",
     "GCP_PULUMI_DEPLOY_SA": "service account used by `pulumi up` (deploy environments only)",
 }
+REVIEWERS_FIX = (
+    "set githubProductionReviewerUserIds and/or githubProductionReviewerTeamIds (numeric ids, "
+    "at most 6 in all; `gh api users/<login> --jq .id`, `gh api orgs/<org>/teams/<slug> "
+    "--jq .id`), e.g. `pulumi config set --path 'githubProductionReviewerUserIds[0]' <id>`"
+)
 # Provided by GitHub itself in every run.
 BUILTIN_SECRETS = frozenset({"GITHUB_TOKEN"})
 
@@ -188,9 +193,9 @@ class CiEnvironment(pulumi.ComponentResource):
         reviewers = _reviewers(cfg) if production else None
         if production and not reviewers:
             pulumi.log.warn(
-                "production deploys need reviewers: set githubProductionReviewerUserIds or "
-                "githubProductionReviewerTeamIds (numeric ids); until then "
-                f"'{deploy_environment_name(cfg)}' only restricts deploys to {RELEASE_BRANCH}",
+                f"'{deploy_environment_name(cfg)}' has no required reviewers, so any push to "
+                f"{RELEASE_BRANCH} can deploy production: {REVIEWERS_FIX} (the policy pack in "
+                "policy/ refuses a production preview/up until then)",
                 resource=self,
             )
         deploy_env = github.RepositoryEnvironment(
@@ -198,7 +203,9 @@ class CiEnvironment(pulumi.ComponentResource):
             repository=repo,
             environment=deploy_environment_name(cfg),
             reviewers=reviewers,
-            prevent_self_review=True if production else None,
+            # GitHub refuses prevent_self_review without reviewers ("Required reviewers must
+            # have at least one reviewer to set prevent_self_review"), so both come together.
+            prevent_self_review=True if reviewers else None,
             can_admins_bypass=False if production else None,
             deployment_branch_policy=_main_only(),
             opts=child,
