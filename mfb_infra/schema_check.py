@@ -30,7 +30,10 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi's unknown-value senti
 VARIANTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("staging", {}),
     ("production", {}),
-    ("production", {"githubProductionReviewerUserIds": [101], "githubProductionReviewerTeamIds": [7]}),
+    (
+        "production",
+        {"githubProductionReviewerUserIds": [101], "githubProductionReviewerTeamIds": [7]},
+    ),
     ("production", {"gcpCreateMetabaseKey": True}),
     ("production", {"databaseTenantCredentialMode": "sql"}),
     ("staging", {"gcpBigqueryEnabled": False, "tfeEnabled": False}),
@@ -215,8 +218,12 @@ def validate(
         spec = spec_for(reg.type, schemas)
         if spec is None:
             problems.append(
-                Problem(reg.urn, "", f"type {reg.type} is not in schemas/{pkg}.json "
-                        "(a new resource type: rerun scripts/extract_schemas.py)")
+                Problem(
+                    reg.urn,
+                    "",
+                    f"type {reg.type} is not in schemas/{pkg}.json "
+                    "(a new resource type: rerun scripts/extract_schemas.py)",
+                )
             )
             continue
         inputs = dict(reg.inputs)
@@ -234,7 +241,9 @@ def validate(
 # Provider-side rules a schema cannot express
 # --------------------------------------------------------------------------------------------
 ENV = "github:index/repositoryEnvironment:RepositoryEnvironment"
-ENV_POLICY = "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+ENV_POLICY = (
+    "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+)
 ENV_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 SECRET_VALUE_INPUTS = ("value", "valueEncrypted", "encryptedValue", "plaintextValue")
 GITHUB_MAX_REVIEWERS = 6
@@ -265,14 +274,26 @@ def provider_rules(registrations: Iterable[Registration]) -> list[Problem]:
             # GitHub REST "Create or update an environment" answers 422 "Required reviewers
             # must have at least one reviewer to set prevent_self_review".
             if _unwrap(i.get("preventSelfReview")) is True and n == 0:
-                problems.append(Problem(r.urn, "preventSelfReview", "GitHub rejects "
-                    "prevent_self_review without required reviewers (\"Required reviewers must "
-                    "have at least one reviewer to set prevent_self_review\")"))
+                problems.append(
+                    Problem(
+                        r.urn,
+                        "preventSelfReview",
+                        "GitHub rejects "
+                        'prevent_self_review without required reviewers ("Required reviewers must '
+                        'have at least one reviewer to set prevent_self_review")',
+                    )
+                )
             # terraform-provider-github github/resource_github_repository_environment.go:
             # resourceGithubRepositoryEnvironmentDiff (users + teams combined) and MaxItems: 6.
             if n > GITHUB_MAX_REVIEWERS:
-                problems.append(Problem(r.urn, "reviewers", f"{n} reviewers; GitHub allows at "
-                    f"most {GITHUB_MAX_REVIEWERS} (users and teams combined)"))
+                problems.append(
+                    Problem(
+                        r.urn,
+                        "reviewers",
+                        f"{n} reviewers; GitHub allows at "
+                        f"most {GITHUB_MAX_REVIEWERS} (users and teams combined)",
+                    )
+                )
             # same file: "reviewers" MaxItems: 1 (one block holding users and teams)
             if len(_unwrap(i.get("reviewers")) or []) > 1:
                 problems.append(Problem(r.urn, "reviewers", "at most one reviewers block"))
@@ -287,31 +308,60 @@ def provider_rules(registrations: Iterable[Registration]) -> list[Problem]:
                 prot = _unwrap(policy.get("protectedBranches"))
                 custom = _unwrap(policy.get("customBranchPolicies"))
                 if bool(prot) == bool(custom):
-                    problems.append(Problem(r.urn, "deploymentBranchPolicy", "exactly one of "
-                        "protectedBranches and customBranchPolicies must be true"))
+                    problems.append(
+                        Problem(
+                            r.urn,
+                            "deploymentBranchPolicy",
+                            "exactly one of "
+                            "protectedBranches and customBranchPolicies must be true",
+                        )
+                    )
         elif r.type == ENV_POLICY:
             # resource_github_repository_environment_deployment_policy.go:
             # ExactlyOneOf(branch_pattern, tag_pattern), StringIsNotEmpty
             given = [k for k in ("branchPattern", "tagPattern") if _present(i, k)]
             if len(given) != 1:
-                problems.append(Problem(r.urn, "branchPattern", "exactly one of branchPattern "
-                    f"and tagPattern must be set (got {given or 'neither'})"))
+                problems.append(
+                    Problem(
+                        r.urn,
+                        "branchPattern",
+                        "exactly one of branchPattern "
+                        f"and tagPattern must be set (got {given or 'neither'})",
+                    )
+                )
             # A custom deployment branch policy only applies to an environment whose
             # deployment_branch_policy has custom_branch_policies = true (GitHub REST
             # "Create a deployment branch policy").
             env_name = _unwrap(i.get("environment"))
-            envs = [e for e in regs if e.type == ENV and _unwrap(e.inputs.get("environment"))
-                    == env_name and e.provider == r.provider]
+            envs = [
+                e
+                for e in regs
+                if e.type == ENV
+                and _unwrap(e.inputs.get("environment")) == env_name
+                and e.provider == r.provider
+            ]
             if envs:
                 policy = _unwrap(envs[0].inputs.get("deploymentBranchPolicy")) or {}
                 if _unwrap(policy.get("customBranchPolicies")) is not True:
-                    problems.append(Problem(r.urn, "environment", f"environment {env_name!r} "
-                        "does not enable customBranchPolicies, so this branch policy is refused"))
+                    problems.append(
+                        Problem(
+                            r.urn,
+                            "environment",
+                            f"environment {env_name!r} "
+                            "does not enable customBranchPolicies: the branch policy is refused",
+                        )
+                    )
         elif r.type == ENV_SECRET:
             # resource_github_actions_environment_secret.go: ExactlyOneOf(value,
             # value_encrypted, encrypted_value, plaintext_value)
             given = [k for k in SECRET_VALUE_INPUTS if _present(i, k)]
             if len(given) != 1:
-                problems.append(Problem(r.urn, "value", "exactly one of "
-                    f"{', '.join(SECRET_VALUE_INPUTS)} must be set (got {given or 'none'})"))
+                problems.append(
+                    Problem(
+                        r.urn,
+                        "value",
+                        "exactly one of "
+                        f"{', '.join(SECRET_VALUE_INPUTS)} must be set (got {given or 'none'})",
+                    )
+                )
     return problems

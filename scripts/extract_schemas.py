@@ -54,13 +54,17 @@ SOURCES: dict[str, dict[str, str]] = {
     "postgresql": {
         "repo": "pulumi/pulumi-postgresql",
         "path": "provider/cmd/pulumi-resource-postgresql/schema.json",
-        "ref": "HEAD",  # tags stop at v3.18.0 in the mirror; HEAD is after it
+        # v3.18.2 is not tagged in the stored mirror (tags stop at v3.18.0); its newest commit
+        # (after v3.18.0) is the nearest. The SDK cross-check test finds no difference.
+        "ref": "346d9a08488b13f0400bfae956cccb984ccfa65b",
         "sdk": "pulumi-postgresql==3.18.2",
     },
     "random": {
         "repo": "pulumi/pulumi-random",
         "path": "provider/cmd/pulumi-resource-random/schema.json",
-        "ref": "HEAD",  # tags stop at v4.21.1 in the mirror; HEAD is after it
+        # v4.21.4 is not tagged in the stored mirror (tags stop at v4.21.1); nearest: its newest
+        # commit (after v4.21.1). The SDK cross-check test finds no difference.
+        "ref": "f64d8726a4f5edf2c675e03a53cdf740fb542f47",
         "sdk": "pulumi-random==4.21.4",
     },
 }
@@ -264,13 +268,21 @@ def main(argv: list[str] | None = None) -> int:
             pinned = src["sdk"].split("==")[1]
             if version(src["sdk"].split("==")[0]) != pinned:
                 raise SystemExit(f"{src['sdk']} is not the installed version")
-            doc = {"$source": {"sdk": src["sdk"], "schemaPath": src["path"],
-                               "repository": f"https://github.com/{src['repo']}",
-                               "note": "read from the pinned SDK's generated input types"}, **doc}
+            doc = {
+                "$source": {
+                    "sdk": src["sdk"],
+                    "schemaPath": src["path"],
+                    "repository": f"https://github.com/{src['repo']}",
+                    "note": "read from the pinned SDK's generated input types",
+                },
+                **doc,
+            }
             path = args.out / f"{package}.json"
             path.write_text(json.dumps(doc, indent=1) + "\n")
-            print(f"{path.relative_to(REPO)}: {len(doc['resources'])} resources, "
-                  f"{len(doc['types'])} types from {src['sdk']} (SDK)")
+            print(
+                f"{path.relative_to(REPO)}: {len(doc['resources'])} resources, "
+                f"{len(doc['types'])} types from {src['sdk']} (SDK)"
+            )
             continue
         git_dir = args.mirror / src["repo"].replace("/", "+") / "repo"
         commit = subprocess.run(
@@ -297,8 +309,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         path = args.out / f"{package}.json"
         path.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
-        print(f"{path.relative_to(REPO)}: {len(doc['resources'])} resources, "
-              f"{len(doc['types'])} types from {src['repo']}@{commit[:12]} ({src['ref']})")
+        print(
+            f"{path.relative_to(REPO)}: {len(doc['resources'])} resources, "
+            f"{len(doc['types'])} types from {src['repo']}@{commit[:12]} ({src['ref']})"
+        )
     return 0
 
 
