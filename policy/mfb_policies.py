@@ -49,10 +49,20 @@ ENVIRONMENT = "github:index/repositoryEnvironment:RepositoryEnvironment"
 VARIABLE = "github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable"
 PRODUCTION_DEPLOY_ENVIRONMENT = "production-deploy"
 # a name that says "credential": `password`, `apiKey`, `MB_DB_PASS`, `TFE_TOKEN`, ... (not
-# `secretName`, which names a secret)
-SECRET_NAME_RE = re.compile(
-    r"(pass(word|wd)?|secret|token|api_?key|private_?key|credentials?|_pw)$", re.IGNORECASE
+# `secretName`, which names a secret, nor `canAdminsBypass`)
+_CREDENTIAL_WORDS = frozenset(
+    {"pass", "password", "passwd", "pw", "secret", "token", "credential", "credentials"}
 )
+_CREDENTIAL_PAIRS = frozenset({("api", "key"), ("private", "key"), ("access", "key")})
+
+
+def credential_name(name: str) -> bool:
+    words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", name)]
+    if not words:
+        return False
+    return words[-1] in _CREDENTIAL_WORDS or tuple(words[-2:]) in _CREDENTIAL_PAIRS
+
+
 # values that are credentials whatever the key is called
 SECRET_VALUE_RES = (
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
@@ -115,9 +125,7 @@ def tenant_roles_cannot_escalate(r: Resource) -> list[str]:
     bad = [k for k in ROLE_ESCALATIONS if r.props.get(k) is True]
     if r.props.get("roles"):
         bad.append("roles")
-    return (
-        [f"tenant role {r.props.get('name')} must not have {', '.join(bad)}"] if bad else []
-    )
+    return [f"tenant role {r.props.get('name')} must not have {', '.join(bad)}"] if bad else []
 
 
 # ---- production data ---------------------------------------------------------------------------
@@ -167,15 +175,15 @@ def no_secret_in_plain_input(r: Resource) -> list[str]:
         return []
     for key, value in r.props.items():
         prop = spec.get(key, {})
+        if prop.get("deprecationMessage") and "plaintext" in key.lower() and value:
+            out.append(f"{key} is deprecated; pass the secret as the secret `value` input")
         if prop.get("secret"):
             continue
-        if prop.get("deprecationMessage") and "plaintext" in key.lower():
-            out.append(f"{key} is deprecated; pass the secret as the secret `value` input")
-        if SECRET_NAME_RE.search(key) and value not in (None, "", False):
+        if credential_name(key) and value not in (None, "", False):
             out.append(f"input {key} looks like a credential but is not a secret input")
         if isinstance(value, Mapping):
             for k, v in value.items():
-                if SECRET_NAME_RE.search(str(k)) and v not in (None, ""):
+                if credential_name(str(k)) and v not in (None, ""):
                     out.append(
                         f"{key}.{k} looks like a credential in a plain map; use the "
                         "resource's sensitive/secret input instead"
@@ -186,7 +194,7 @@ def no_secret_in_plain_input(r: Resource) -> list[str]:
             out.append(f"input {key} holds a credential-shaped value but is not a secret input")
     if r.resource_type == VARIABLE:
         name = str(r.props.get("variableName") or "")
-        if SECRET_NAME_RE.search(name):
+        if credential_name(name):
             out.append(
                 f"GitHub variable {name} looks like a credential: variables are readable by "
                 "anyone with read access; make it an ActionsEnvironmentSecret"
