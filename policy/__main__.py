@@ -18,7 +18,7 @@ from pulumi_policy import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import mfb_policies  # noqa: E402
+import mfb_policies
 
 PACK_NAME = "mfb-analytics"
 

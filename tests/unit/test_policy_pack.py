@@ -14,7 +14,7 @@ import pytest
 from mfb_infra.program import REPO, ProgramRun, unwrap
 
 sys.path.insert(0, str(REPO / "policy"))
-import mfb_policies as mp  # noqa: E402
+import mfb_policies as mp
 
 POLICY_DIR = REPO / "policy"
 POLICY_PYTHON = POLICY_DIR / "venv" / "bin" / "python"
@@ -241,7 +241,8 @@ out = {"name": name, "level": str(level), "policies": {}, "violations": []}
 for p in policies:
     out["policies"][p.name] = str(p.enforcement_level)
 for r in json.load(sys.stdin):
-    opts = pp.PolicyResourceOptions(r["protect"], [], None, [], pp.PolicyCustomTimeouts(0, 0, 0), [])
+    timeouts = pp.PolicyCustomTimeouts(0, 0, 0)
+    opts = pp.PolicyResourceOptions(r["protect"], [], None, [], timeouts, [])
     args = pp.ResourceValidationArgs(r["type"], r["props"], r["urn"], r["name"], opts, None)
     for p in policies:
         p.validate(args, lambda msg, urn=None, p=p: out["violations"].append([p.name, urn, msg]))
