@@ -489,6 +489,7 @@ def test_sync_command_line_is_accepted_by_the_mfb_infra_cli(target, engine):
     )
     values = {"METABASE_URL": "https://mb.example", "METABASE_ADMIN_EMAIL": "a@b.org"}
     values["ENGINE"] = engine
+    values["STACK"] = "production"
     line = step["run"]
     for k, v in values.items():
         line = line.replace(f'"${k}"', v)
@@ -497,3 +498,13 @@ def test_sync_command_line_is_accepted_by_the_mfb_infra_cli(target, engine):
     assert "sync" in SUBCOMMANDS["metabase"]
     args = build_parser().parse_args(tokens[3:])
     assert args.engines == [engine] and args.password_env == "METABASE_ADMIN_PASSWORD"
+    assert args.stack == "production"
+
+
+def test_sync_waits_for_the_stacks_tables_within_the_jobs_time():
+    """The sync waits for the tables its stack's cards need, bounded well inside the job."""
+    job = nightly()["jobs"]["build"]
+    step = next(s for s in job["steps"] if "mfb-infra metabase sync" in str(s.get("run", "")))
+    assert step["env"]["STACK"] == "${{ matrix.environment }}" and '--stack "$STACK"' in step["run"]
+    timeout = float(re.search(r"--timeout (\d+)", step["run"]).group(1))
+    assert 0 < timeout < job["timeout-minutes"] * 60 / 2
