@@ -13,6 +13,7 @@ run. `validate()` finds those here, offline, for every resource of every stack.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -246,6 +247,14 @@ ENV_POLICY = (
 )
 ENV_SECRET = "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret"
 SECRET_VALUE_INPUTS = ("value", "valueEncrypted", "encryptedValue", "plaintextValue")
+SERVICE_ACCOUNT = "gcp:serviceaccount/account:Account"
+WIF_POOL = "gcp:iam/workloadIdentityPool:WorkloadIdentityPool"
+WIF_PROVIDER = "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider"
+# hashicorp/terraform-provider-google google/verify/validation.go RFC1035NameTemplate, used by
+# resource_google_service_account.go account_id: ValidateRFC1035Name(6, 30)
+RFC1035_RE = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+# google/services/iambeta/resource_iam_workload_identity_pool(_provider).go
+WIF_ID_RE = re.compile(r"^[0-9a-z-]{4,32}$")
 GITHUB_MAX_REVIEWERS = 6
 GITHUB_MAX_WAIT_TIMER = 43200
 
@@ -263,8 +272,9 @@ def reviewer_count(env_inputs: dict[str, Any]) -> int:
 
 
 def provider_rules(registrations: Iterable[Registration]) -> list[Problem]:
-    """Rules the GitHub provider (integrations/terraform-provider-github) or GitHub's API
-    enforce at create/update time that the Pulumi schema cannot state."""
+    """Rules the providers (integrations/terraform-provider-github,
+    hashicorp/terraform-provider-google validators) or GitHub's API enforce at preview or
+    create time that the Pulumi schema cannot state."""
     problems: list[Problem] = []
     regs = [r for r in registrations if not r.read]
     for r in regs:
@@ -351,6 +361,25 @@ def provider_rules(registrations: Iterable[Registration]) -> list[Problem]:
                             "does not enable customBranchPolicies: the branch policy is refused",
                         )
                     )
+        elif r.type == SERVICE_ACCOUNT:
+            aid = _unwrap(i.get("accountId"))
+            if isinstance(aid, str) and not (6 <= len(aid) <= 30 and RFC1035_RE.match(aid)):
+                problems.append(
+                    Problem(
+                        r.urn,
+                        "accountId",
+                        f"{aid!r}: 6-30 characters matching [a-z]([-a-z0-9]*[a-z0-9])",
+                    )
+                )
+        elif r.type in (WIF_POOL, WIF_PROVIDER):
+            key = (
+                "workloadIdentityPoolId" if r.type == WIF_POOL else "workloadIdentityPoolProviderId"
+            )
+            ident = _unwrap(i.get(key))
+            if isinstance(ident, str) and (ident.startswith("gcp-") or not WIF_ID_RE.match(ident)):
+                problems.append(
+                    Problem(r.urn, key, f"{ident!r}: 4-32 of [0-9a-z-], not starting with gcp-")
+                )
         elif r.type == ENV_SECRET:
             # resource_github_actions_environment_secret.go: ExactlyOneOf(value,
             # value_encrypted, encrypted_value, plaintext_value)

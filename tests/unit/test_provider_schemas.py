@@ -273,3 +273,19 @@ def test_schema_agrees_with_the_pinned_sdk(package):
             token
         )
         assert set(spec["requiredInputs"]) == set(sdk["resources"][token]["requiredInputs"]), token
+
+
+@pytest.mark.parametrize(
+    "account_id", ["mfb", "mfb-metabase-production-analytics", "Mfb-dbt", "mfb-dbt-"]
+)
+def test_a_service_account_id_gcp_refuses_is_caught(production_run, account_id):
+    sa = _one(production_run, sc.SERVICE_ACCOUNT)
+    (p,) = sc.provider_rules([_with_inputs(sa, accountId=account_id)])
+    assert p.path == "accountId"
+
+
+@pytest.mark.parametrize("pool_id", ["gh", "gcp-github", "GitHub", "x" * 33])
+def test_a_workload_identity_pool_id_gcp_refuses_is_caught(production_run, pool_id):
+    pool = _one(production_run, sc.WIF_POOL)
+    (p,) = sc.provider_rules([_with_inputs(pool, workloadIdentityPoolId=pool_id)])
+    assert p.path == "workloadIdentityPoolId"

