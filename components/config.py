@@ -264,6 +264,16 @@ class GithubConfig(_Model):
             raise ValueError(f"'{v}' is not 'owner/name'")
         return v
 
+    @field_validator("production_reviewer_user_ids", "production_reviewer_team_ids")
+    @classmethod
+    def _ids(cls, v: list[int]) -> list[int]:
+        bad = [i for i in v if i <= 0]
+        if bad:
+            raise ValueError(f"{bad} are not GitHub ids (positive numbers, not logins or slugs)")
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v} lists an id twice")
+        return v
+
     @property
     def owner(self) -> str:
         return self.repository.split("/", 1)[0]
@@ -320,6 +330,17 @@ class StackConfig(_Model):
             if t.slug in slugs:
                 problems.append(f"tenants: slug '{t.slug}' appears twice; slugs must be unique")
             slugs.add(t.slug)
+        n = len(self.github.production_reviewer_user_ids) + len(
+            self.github.production_reviewer_team_ids
+        )
+        if n > 6:
+            # GitHub allows at most 6 required reviewers per environment, users and teams
+            # combined (terraform-provider-github resource_github_repository_environment.go)
+            problems.append(
+                f"githubProductionReviewerUserIds: {n} production reviewers with "
+                "githubProductionReviewerTeamIds; GitHub allows at most 6 per environment "
+                "(users and teams combined): name a team for a larger group"
+            )
         if self.environment == "production":
             if self.database.tenant_credential_mode == "shared":
                 problems.append(

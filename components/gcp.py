@@ -146,7 +146,10 @@ class WorkloadIdentity(pulumi.ComponentResource):
             location=g.bigquery_location,
             description=f"dbt marts built from GA4 ({env}); rebuilt nightly",
             delete_contents_on_destroy=False,
-            opts=after_apis,
+            # production's marts are data: never deleted by a replace or destroy
+            opts=pulumi.ResourceOptions.merge(
+                after_apis, pulumi.ResourceOptions(protect=env == "production")
+            ),
         )
 
         dbt_sa = gcp.serviceaccount.Account(

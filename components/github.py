@@ -8,15 +8,17 @@ Each stack owns two environments in `githubRepository`:
   the environment (even with `deployment: false`), and the nightly must run unattended.
 - the **deploy environment** (`staging-deploy`, `production-deploy`): the gate `pulumi up` runs
   behind. Both accept `main` only; production's requires the configured reviewers, forbids
-  self-review and admin bypass.
+  self-review (GitHub accepts that only together with reviewers) and admin bypass.
 
 Every value is derived from another component's outputs or from secret stack config, so nothing
 is typed twice, and names are derived from config (a tenant's `<SLUG>_DB_USER/PASS` come from its
 slug): adding a tenant adds its secrets, removing it deletes them. Secrets are always passed as
 secret Outputs.
 
-Repository-level credentials a person sets once (see docs/bootstrap.md) are listed in
-`BOOTSTRAP_SECRETS` / `BOOTSTRAP_VARIABLES`; the program never manages them.
+The staging stack also owns `staging-preview`, where pull requests preview staging (any branch).
+The tokens of `staging-preview` and the deploy environments are set once by a person
+(`BOOTSTRAP_SECRETS` in `BOOTSTRAP_SECRET_ENVIRONMENTS`, see docs/bootstrap.md) and repository
+variables in `BOOTSTRAP_VARIABLES`; the program never manages their values.
 """
 
 from __future__ import annotations
@@ -34,19 +36,35 @@ from components.outputs import DbCredential, DbEndpoint
 DEPLOY_SUFFIX = "-deploy"
 RELEASE_BRANCH = "main"
 
-# Repository-level secrets and variables, set once by a person (docs/bootstrap.md).
+# Credentials a person sets once (docs/bootstrap.md), as ENVIRONMENT secrets: the same names in
+# each environment below, each value scoped to that environment's stack. None is repository-level
+# (every workflow of every branch could read those), so a pull request's code, which runs in
+# `staging-preview`, can never see a token that reaches production.
 BOOTSTRAP_SECRETS: dict[str, str] = {
-    "PULUMI_ACCESS_TOKEN": "Pulumi Cloud backend token (state, stack secrets)",
-    "HEROKU_API_KEY": "Heroku API key of the team that owns the Metabase apps",
-    "PULUMI_GITHUB_TOKEN": "GitHub token that manages this repository's environments/secrets",
-    "TF_API_TOKEN": "Terraform Cloud API token (workspace management; legacy Terraform)",
+    "PULUMI_ACCESS_TOKEN": "Pulumi Cloud token (state, stack secrets) of this stack only",
+    "HEROKU_API_KEY": "Heroku API key of an account with access to this stack's app only",
+    "PULUMI_GITHUB_TOKEN": "GitHub token for this repository's environments/secrets/variables",
+    "TF_API_TOKEN": "Terraform Cloud team token of this stack's workspace (legacy Terraform)",
 }
+# environment -> (stack it may reach, what it may do)
+BOOTSTRAP_SECRET_ENVIRONMENTS: dict[str, tuple[str, str]] = {
+    "staging-preview": ("staging", "read: pulumi preview of pull requests"),
+    "staging-deploy": ("staging", "write: pulumi up from main"),
+    "production-deploy": ("production", "write: pulumi preview/up from main, after review"),
+}
+# Repository-level variables (not secret), set once by a person.
 BOOTSTRAP_VARIABLES: dict[str, str] = {
     "PULUMI_ORG": "Pulumi organization owning the mfb-analytics stacks",
     "GCP_PULUMI_WIF_PROVIDER": "workload identity provider of the bootstrap `pulumi-ci` pool",
     "GCP_PULUMI_PREVIEW_SA": "read-only service account used by `pulumi preview`",
     "GCP_PULUMI_DEPLOY_SA": "service account used by `pulumi up` (deploy environments only)",
 }
+PREVIEW_ENVIRONMENT = "staging-preview"  # made by the staging stack; PRs preview staging only
+REVIEWERS_FIX = (
+    "set githubProductionReviewerUserIds and/or githubProductionReviewerTeamIds (numeric ids, "
+    "at most 6 in all; `gh api users/<login> --jq .id`, `gh api orgs/<org>/teams/<slug> "
+    "--jq .id`), e.g. `pulumi config set --path 'githubProductionReviewerUserIds[0]' <id>`"
+)
 # Provided by GitHub itself in every run.
 BUILTIN_SECRETS = frozenset({"GITHUB_TOKEN"})
 
@@ -188,9 +206,9 @@ class CiEnvironment(pulumi.ComponentResource):
         reviewers = _reviewers(cfg) if production else None
         if production and not reviewers:
             pulumi.log.warn(
-                "production deploys need reviewers: set githubProductionReviewerUserIds or "
-                "githubProductionReviewerTeamIds (numeric ids); until then "
-                f"'{deploy_environment_name(cfg)}' only restricts deploys to {RELEASE_BRANCH}",
+                f"'{deploy_environment_name(cfg)}' has no required reviewers, so any push to "
+                f"{RELEASE_BRANCH} can deploy production: {REVIEWERS_FIX} (the policy pack in "
+                "policy/ refuses a production preview/up until then)",
                 resource=self,
             )
         deploy_env = github.RepositoryEnvironment(
@@ -198,12 +216,24 @@ class CiEnvironment(pulumi.ComponentResource):
             repository=repo,
             environment=deploy_environment_name(cfg),
             reviewers=reviewers,
-            prevent_self_review=True if production else None,
+            # GitHub refuses prevent_self_review without reviewers ("Required reviewers must
+            # have at least one reviewer to set prevent_self_review"), so both come together.
+            prevent_self_review=True if reviewers else None,
             can_admins_bypass=False if production else None,
             deployment_branch_policy=_main_only(),
             opts=child,
         )
         self._main_policy(f"{name}-deploy-main", repo, deploy_env, child)
+
+        if not production:
+            # pull requests preview staging here with staging-scoped tokens; no branch rule,
+            # because a pull request's branch is any branch
+            github.RepositoryEnvironment(
+                f"{name}-preview",
+                repository=repo,
+                environment=PREVIEW_ENVIRONMENT,
+                opts=child,
+            )
 
         for secret_name, value in values.secrets.items():
             github.ActionsEnvironmentSecret(

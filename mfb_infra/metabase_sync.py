@@ -2,19 +2,25 @@
 
 Used after dbt builds (nightly / on merge). Unlike the upstream step, a failed login, listing or
 sync is an error (exit 1, message on stderr), and only the databases named (or of the given
-engine) are synced. ``--wait-tables`` waits until those tables are visible in every synced database.
+engine) are synced. ``--stack`` then waits, in each synced database, for the tables that
+stack's cards need (the same `required_tables` the program gives each Metabase database, rendered
+from dashboards/content for the stack's tenants), with progress on stderr and a bounded wait
+(``--timeout``): a table dbt did not build fails the run, naming it. ``--wait-tables`` adds
+tables to wait for in every synced database.
 
     mfb-infra metabase sync --url https://metabase.example.org --email admin@example.org \
-        --password-env METABASE_ADMIN_PASSWORD --database-name "MFB PostgreSQL Analytics" \
-        [--engine postgres] [--wait-tables analytics.mart_screener_data] [--timeout 900]
+        --password-env METABASE_ADMIN_PASSWORD [--stack production] [--engine postgres] \
+        [--database-name "MFB PostgreSQL Analytics"] [--wait-tables analytics.x] [--timeout 900]
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from components.metabase.client import (
@@ -46,6 +52,16 @@ def select_databases(
     return picked
 
 
+def required_tables_for_stack(stack: str) -> dict[str, list[str]]:
+    """Metabase database name -> the tables its cards need, as the program renders them for
+    `stack` (components.metabase_content: the Database resources' `required_tables`)."""
+    from components.metabase_content.definitions import render_for_config
+    from mfb_infra.sql import load_stack_config
+
+    plan = render_for_config(load_stack_config(stack))
+    return {d.name: list(d.required_tables) for d in plan.databases}
+
+
 def sync_databases(
     client: MetabaseClient,
     names: Sequence[str] = (),
@@ -54,10 +70,17 @@ def sync_databases(
     timeout: float = 900.0,
     poll: float = 5.0,
     report: Any = print,
+    required: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Trigger ``sync_schema`` on the matching databases; optionally wait for tables.
+    """Trigger ``sync_schema`` on the matching databases; wait for tables.
 
-    Raises ``SyncError`` when nothing matches, a named database is missing, or any call fails.
+    Each database waits for ``wait_tables`` plus ``required[its name]`` (the tables its cards
+    need); a database ``required`` does not list (not made by the program) waits only for
+    ``wait_tables``. The whole wait is bounded by ``timeout`` seconds (one deadline for all
+    databases, so a run never waits longer than that).
+
+    Raises ``SyncError`` when nothing matches, a named database is missing, any call fails, or
+    a table is still missing when the time is up.
     """
     try:
         databases = client.list_data("database")
@@ -78,20 +101,27 @@ def sync_databases(
                 f"sync_schema failed for {db['name']!r} (id {db['id']}): {exc}"
             ) from exc
         report(f"sync_schema triggered: {db['name']} (id {db['id']}, {db.get('engine')})")
-    if wait_tables:
-        for db in picked:
-            try:
-                wait_for_tables(
-                    client,
-                    int(db["id"]),
-                    list(wait_tables),
-                    label=db["name"],
-                    timeout=timeout,
-                    poll=poll,
-                )
-            except MetabaseError as exc:
-                raise SyncError(str(exc.message)) from exc
-            report(f"tables visible in {db['name']}: {', '.join(wait_tables)}")
+    deadline = time.monotonic() + timeout
+    for db in picked:
+        tables = list(dict.fromkeys([*wait_tables, *((required or {}).get(db["name"]) or [])]))
+        if not tables:
+            if required is not None:
+                report(f"{db['name']}: no card of this stack reads it; not waiting")
+            continue
+        left = max(deadline - time.monotonic(), 0.0)
+        report(f"{db['name']}: waiting up to {left:.0f}s for {len(tables)} table(s)")
+        try:
+            wait_for_tables(
+                client,
+                int(db["id"]),
+                tables,
+                label=db["name"],
+                timeout=left,
+                poll=poll,
+            )
+        except MetabaseError as exc:
+            raise SyncError(str(exc.message)) from exc
+        report(f"tables visible in {db['name']}: {', '.join(tables)}")
     return picked
 
 
@@ -113,10 +143,35 @@ def build_parser() -> argparse.ArgumentParser:
         dest="engines",
         choices=["postgres", "bigquery-cloud-sdk"],
     )
+    p.add_argument(
+        "--stack",
+        default=None,
+        help="wait for the tables this stack's cards need (from its stack file and dashboards/)",
+    )
     p.add_argument("--wait-tables", nargs="*", default=[])
-    p.add_argument("--timeout", type=float, default=900.0)
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="longest wait for tables (seconds, all databases)",
+    )
     p.add_argument("--poll", type=float, default=5.0)
     return p
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to whatever sys.stderr is at the time (so a CI log, or a test's capture)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _show_progress() -> None:
+    """The wait's progress lines (logger mfb.metabase) on stderr, as a CI log shows them."""
+    log = logging.getLogger("mfb.metabase")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        log.addHandler(_StderrHandler())
+    log.setLevel(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,9 +187,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    _show_progress()
+    try:
+        required = required_tables_for_stack(args.stack) if args.stack else None
+    except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
+        print(f"error: metabase sync: stack {args.stack!r}: {exc}", file=sys.stderr)
+        return 2
     try:
         client = MetabaseClient(Credentials(args.url, args.email, password, api_key))
-        sync_databases(client, args.names, args.engines, args.wait_tables, args.timeout, args.poll)
+        sync_databases(
+            client,
+            args.names,
+            args.engines,
+            args.wait_tables,
+            args.timeout,
+            args.poll,
+            report=lambda m: print(m, flush=True),
+            required=required,
+        )
     except (SyncError, MetabaseConfigError, MetabaseError) as exc:
         print(f"error: metabase sync: {exc}", file=sys.stderr)
         return 1

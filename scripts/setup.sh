@@ -139,5 +139,8 @@ if ! .venv/bin/python -m pip install -q -e '.[dbt,dev]' >"$log" 2>&1; then
   exit 1
 fi
 rm -f "$log"
+# The policy pack (policy/) runs in its own virtualenv: pulumi-policy pins protobuf 5, dbt needs 6.
+if [ ! -x policy/venv/bin/python ]; then "$PY" -m venv policy/venv; fi
+policy/venv/bin/python -m pip install -q -r policy/requirements.txt >/dev/null
 .venv/bin/mfb-infra --help >/dev/null
 echo "==> ready: .venv/bin/mfb-infra"

@@ -106,7 +106,10 @@ class AnalyticsDatabase(pulumi.ComponentResource):
                 if_not_exists=True,
                 drop_cascade=False,
                 opts=pulumi.ResourceOptions.merge(
-                    pg, pulumi.ResourceOptions(retain_on_delete=True)
+                    pg,
+                    pulumi.ResourceOptions(
+                        retain_on_delete=True, protect=cfg.environment == "production"
+                    ),
                 ),
             )
             for s in plan.owner_schemas

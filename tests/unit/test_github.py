@@ -52,7 +52,47 @@ def env(r: ProgramRun, name: str):
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_owns_its_data_and_deploy_environments(stack):
     names = {e.inputs["environment"] for e in cached(stack).of_type(ENV)}
-    assert names == {stack, f"{stack}-deploy"}
+    preview = {"staging-preview"} if stack == "staging" else set()
+    assert names == {stack, f"{stack}-deploy"} | preview
+
+
+def test_pull_requests_preview_in_a_staging_environment_open_to_any_branch():
+    e = env(cached("staging"), "staging-preview")
+    assert "deploymentBranchPolicy" not in e.inputs and "reviewers" not in e.inputs
+
+
+def test_production_deploy_without_reviewers_does_not_ask_github_for_self_review_prevention():
+    """GitHub refuses prevent_self_review without reviewers; the stack file has none yet."""
+    deploy = env(cached("production"), "production-deploy")
+    assert "reviewers" not in deploy.inputs and "preventSelfReview" not in deploy.inputs
+    assert deploy.inputs["canAdminsBypass"] is False
+
+
+@pytest.mark.parametrize(
+    ("users", "teams"),
+    [([1, 2, 3, 4], [5, 6, 7]), ([0], []), ([5, 5], [])],
+    ids=["seven", "zero-id", "duplicate"],
+)
+def test_reviewer_lists_github_refuses_are_config_errors(users, teams):
+    from components.config import ConfigError
+
+    with pytest.raises(ConfigError) as e:
+        run(
+            "production",
+            {"githubProductionReviewerUserIds": users, "githubProductionReviewerTeamIds": teams},
+        )
+    assert "githubProductionReviewerUserIds" in str(e.value)
+
+
+def test_six_reviewers_are_accepted():
+    r = run(
+        "production",
+        {
+            "githubProductionReviewerUserIds": [1, 2, 3],
+            "githubProductionReviewerTeamIds": [4, 5, 6],
+        },
+    )
+    assert env(r, "production-deploy").inputs["preventSelfReview"] is True
 
 
 def test_production_deploy_requires_the_configured_reviewers():
