@@ -209,8 +209,7 @@ def test_languages_the_app_serves_are_named_where_the_live_map_is_blank(rules_db
 
 def test_language_map_holds_the_hundred_live_codes_plus_served_ones(rules_db):
     rows = rules_db.rows(
-        "SELECT count(*), count(DISTINCT language_code) "
-        "FROM analytics_internal.stg_language_names"
+        "SELECT count(*), count(DISTINCT language_code) FROM analytics_internal.stg_language_names"
     )
     total, distinct = rows[0]
     assert total == distinct and total > 100
