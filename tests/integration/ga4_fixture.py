@@ -11,6 +11,7 @@ shard 2026-01-18):
 - session (u9, 91), nc, D1: language, disclaimer, zip code (no screening id before step 3).
 - session (u3, 31) nc landing on D2; (u6, 11) reuses u1's session id (a different session).
 - session (u7, 71), CESN on D2, screening E: the landing event has no state.
+- session (u10, 101), CESN, starts a minute before midnight of D1 and goes on into D2.
 - rows that must never be read: a shard before the first raw shard and an intraday shard.
 """
 
@@ -354,6 +355,9 @@ GA4_EVENTS = [
         screener_step_name="cesn-appliances",
         step_action="view",
     ),
+    # --- CESN session (u10, 101) across midnight: only its D1 event carries the state ---------
+    ev(D1, 86399, "screener_form_start", "u10", 101, screener_state="cesn"),
+    ev(D2, 5, "screener_form_step", "u10", 101, screener_step_name="language", step_action="view"),
     # --- never read: below the first raw shard, and an intraday shard -----------------------------
     ev("20260101", 0, "session_start", "u4", 41),
     ev("20260101", 1, "screener_results_loaded", "u4", 41, screener_state="co", screener_uid="Z"),

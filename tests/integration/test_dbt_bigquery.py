@@ -183,6 +183,24 @@ def ga4_duckdb(compiled):
     return con
 
 
+INCREMENTAL_TODAY = "date '2026-08-05'"  # lookback 3 days: recomputes 2026-08-02 onwards
+
+
+@pytest.fixture(scope="module")
+def ga4_incremental(ga4_duckdb, compiled):
+    """Each incremental mart's incremental-run SELECT, with today = 2026-08-05, as a table."""
+    ga4_duckdb.execute("CREATE SCHEMA analytics_incremental")
+    for model in INCREMENTAL_MARTS:
+        sql = (
+            compiled["incremental"][model]
+            .replace("current_date()", INCREMENTAL_TODAY)
+            .replace(f"`{PROJECT}`.", "")
+        )
+        duck = sqlglot.transpile(sql, read="bigquery", write="duckdb")[0]
+        ga4_duckdb.execute(f"CREATE TABLE analytics_incremental.{model} AS {duck}")
+    return ga4_duckdb
+
+
 def _rows(con, sql):
     return con.execute(sql).fetchall()
 
@@ -195,6 +213,41 @@ def _key(user, sid):
 def test_every_model_runs_transpiled_on_the_fixture(ga4_duckdb, model):
     schema = "analytics" if model.startswith("mart_") else "analytics_internal"
     assert _rows(ga4_duckdb, f"SELECT count(*) FROM {schema}.{model}")[0][0] >= 0
+
+
+@pytest.mark.parametrize("model", INCREMENTAL_MARTS)
+def test_incremental_run_rebuilds_the_lookback_days_as_a_full_build_does(ga4_incremental, model):
+    date = "session_date" if _folder(model) == "traffic" else "event_date_parsed"
+    full = f"(SELECT * FROM analytics.{model} WHERE {date} >= DATE '2026-08-02')"
+    incremental = f"(SELECT * FROM analytics_incremental.{model})"
+    counts = _rows(
+        ga4_incremental,
+        f"SELECT (SELECT count(*) FROM ({full} EXCEPT ALL {incremental})), "
+        f"(SELECT count(*) FROM ({incremental} EXCEPT ALL {full})), "
+        f"(SELECT count(*) FROM {incremental})",
+    )
+    assert counts[0][:2] == (0, 0)
+
+
+def test_incremental_fixture_has_rows_in_the_lookback_window(ga4_incremental):
+    rows = _rows(
+        ga4_incremental,
+        "SELECT count(*) FROM analytics_incremental.mart_screener_form_funnel "
+        "WHERE is_cesn AND screener_state IS NULL AND screener_step_name = 'language'",
+    )
+    # (u10, 101) on 08-02 is CESN only through its 08-01 row: the scan needs a day of margin
+    assert rows == [(1,)]
+
+
+def test_marts_yml_documents_exactly_the_columns_each_mart_builds(ga4_duckdb):
+    import yaml
+
+    documented = {
+        m["name"]: [c["name"] for c in m.get("columns") or []]
+        for m in yaml.safe_load((MODELS / "marts" / "_marts.yml").read_text())["models"]
+    }
+    built = {m: [r[0] for r in _rows(ga4_duckdb, f"DESCRIBE analytics.{m}")] for m in MARTS}
+    assert documented == built
 
 
 # --- traffic ---------------------------------------------------------------------------------
@@ -267,13 +320,15 @@ def test_form_funnel_flags_a_whole_session_as_cesn(ga4_duckdb):
         ga4_duckdb,
         "SELECT screener_step_name, screener_state, is_cesn "
         "FROM analytics.mart_screener_form_funnel "
-        "WHERE event_date_parsed = DATE '2026-08-02' ORDER BY 1",
+        "WHERE event_date_parsed = DATE '2026-08-02' ORDER BY 1, 2",
     )
+    # (u7, 71): the landing row has no state; (u10, 101): only yesterday's row had one
     assert rows == [
         ("__form_start__", None, True),
         ("cesn-appliances", "cesn", True),
         ("cesn-utility-status", "cesn", True),
         ("language", "cesn", True),
+        ("language", None, True),
     ]
 
 
@@ -341,6 +396,7 @@ def test_furthest_step_takes_the_deepest_rank_and_the_greatest_state(ga4_duckdb)
             (_key("u7", 71), 1, DAY2, "cesn", True),
             (_key("u8", 82), 12, DAY1, "co", False),
             (_key("u9", 91), 3, DAY1, "nc", False),
+            (_key("u10", 101), 1, DAY2, None, True),
         ]
     )
 
@@ -371,7 +427,10 @@ def test_cesn_funnel_ranks_cesn_sessions_on_the_combined_ladder(ga4_duckdb):
         "FROM analytics.mart_screener_cesn_funnel",
     )
     # form_start 0, language 1, utility status 8; appliances is off-ladder but implies homeowner
-    assert rows == [(_key("u7", 71), 8, DAY2, "cesn", "homeowner")]
+    assert sorted(rows) == [
+        (_key("u10", 101), 1, DAY2, "cesn", None),
+        (_key("u7", 71), 8, DAY2, "cesn", "homeowner"),
+    ]
 
 
 # --- screenings ------------------------------------------------------------------------------
