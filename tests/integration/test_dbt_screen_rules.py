@@ -15,11 +15,13 @@ from decimal import Decimal
 import pytest
 
 from mfb_infra.pgserver import PgServer
+from mfb_infra.sample_data import NEAR_TEST_SOURCES, TEST_SOURCES
 from tests.integration.dbt_fixtures import DbtDb, prepare_db
 
 pytestmark = [pytest.mark.postgres, pytest.mark.dbt]
 
 BASE = 9_000_000  # crafted screen ids (sample data uses small ids)
+SAMPLE_SCREENS = 1500
 WL = 1  # Colorado; its referrers include "211" and "cudenver"
 AT = datetime(2026, 8, 1, 12, tzinfo=UTC)
 
@@ -148,7 +150,7 @@ def rules_db(pg_server: PgServer, tmp_path_factory) -> Iterator[DbtDb]:
     db = "dbt_screen_rules"
     pg_server.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     pg_server.create_database(db)
-    dbdb = prepare_db(pg_server, db, 40, tmp_path_factory.mktemp("dbt_rules"))
+    dbdb = prepare_db(pg_server, db, SAMPLE_SCREENS, tmp_path_factory.mktemp("dbt_rules"))
     _insert(dbdb)
     dbdb.run(["run", "--select", "+mart_screener_data"])
     yield dbdb
@@ -184,6 +186,28 @@ def test_sources_merely_containing_test_are_kept(rules_db):
 def test_null_source_is_no_partner_and_a_referrer_code_source_is_its_partner(rules_db):
     kept = _by_offset(rules_db, "partner", REFERRALS)
     assert (kept.get(10), kept.get(11)) == ("No Partner", "2-1-1")
+
+
+def _sample_kept(dbdb: DbtDb, sources) -> tuple[int, int]:
+    """(eligible sample screens with these sources, how many of them reached the mart)."""
+    listed = ", ".join("'" + v.replace("'", "''") + "'" for v in sources)
+    rows = dbdb.rows(
+        "SELECT count(*), count(m.id) FROM public.screener_screen s "
+        "LEFT JOIN analytics.mart_screener_data m ON m.id = s.id "
+        f"WHERE s.id < {BASE} AND s.referral_source IN ({listed}) "
+        "AND s.completed AND NOT s.is_test AND s.is_test_data = false"
+    )
+    return rows[0]
+
+
+def test_sample_data_near_test_sources_all_reach_the_mart(rules_db):
+    eligible, kept = _sample_kept(rules_db, NEAR_TEST_SOURCES)
+    assert eligible > 0 and kept == eligible
+
+
+def test_sample_data_test_sources_never_reach_the_mart(rules_db):
+    eligible, kept = _sample_kept(rules_db, TEST_SOURCES)
+    assert eligible > 0 and kept == 0
 
 
 # --- §4.3 language names --------------------------------------------------------------------
