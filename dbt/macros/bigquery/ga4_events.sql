@@ -70,3 +70,26 @@
         else {{ default }}
     end
 {%- endmacro %}
+
+{#- Rows of a staging `relation` within `where` (the mart's constant _table_suffix bound), with
+    the session-wide flags: is_cesn (any row of the session is a CESN row) and, with
+    cesn_path=true, the session's CESN path (the homeowner / renter param, else inferred from
+    reaching cesn-appliances / cesn-energy-expenses). Staging views stay free of window
+    functions, so BigQuery can push the mart's suffix bound into the wildcard scan; the window
+    runs here, after the bound. -#}
+{% macro ga4_with_session_flags(relation, where, cesn_path=false) -%}
+    select
+        *,
+        logical_or(coalesce(is_cesn_event, false)) over (partition by session_key) as is_cesn
+        {%- if cesn_path %},
+        coalesce(
+            max(cesn_path_param) over (partition by session_key),
+            if(logical_or(coalesce(screener_step_name = 'cesn-appliances', false))
+                   over (partition by session_key), 'homeowner', null),
+            if(logical_or(coalesce(screener_step_name = 'cesn-energy-expenses', false))
+                   over (partition by session_key), 'renter', null)
+        ) as cesn_path
+        {%- endif %}
+    from {{ relation }}
+    where {{ where }}
+{%- endmacro %}

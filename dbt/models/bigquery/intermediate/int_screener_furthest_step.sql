@@ -1,21 +1,28 @@
 -- Per session since the epoch: the deepest main-ladder rank reached, from form-step views of ranked steps plus
 -- screener_results_loaded (the results rank, until a `results` step view flows everywhere).
 -- Greatest state, so a NULL pre-state row cannot win; session-wide is_cesn.
-with step_views as (
+{%- set since_epoch = "table_suffix >= '" ~ var('ga4_epoch_suffix') ~ "'" %}
+with form_events as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_form_funnel'), since_epoch) }}
+),
+
+outcome_events as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_results_outcomes'), since_epoch) }}
+),
+
+step_views as (
     select session_key, event_date_parsed, screener_state, is_cesn,
         {{ screener_step_rank('screener_step_name') }} as step_rank
-    from {{ ref('stg_ga_screener_form_funnel') }}
-    where table_suffix >= '{{ var("ga4_epoch_suffix") }}'
-        and event_name = 'screener_form_step' and step_action = 'view'
+    from form_events
+    where event_name = 'screener_form_step' and step_action = 'view'
 ),
 
 results_loads as (
     select session_key, event_date_parsed, screener_state,
         is_cesn,
         {{ screener_step_rank("'results'") }} as step_rank
-    from {{ ref('stg_ga_screener_results_outcomes') }}
-    where table_suffix >= '{{ var("ga4_epoch_suffix") }}'
-        and event_name = 'screener_results_loaded'
+    from outcome_events
+    where event_name = 'screener_results_loaded'
 ),
 
 ranked as (

@@ -1,5 +1,6 @@
--- Screener form events; screener_uid is NULL before step 3 (zip code). is_cesn and cesn_path
--- are properties of the whole session (landing events carry no marker).
+-- Screener form events; screener_uid is NULL before step 3 (zip code). Row-level CESN markers:
+-- the marts turn them into the session-wide is_cesn / cesn_path (ga4_with_session_flags), since
+-- landing events carry no marker.
 with events as (
     {{ ga4_events(['screener_form_start', 'screener_form_step', 'screener_form_complete',
                    'screener_form_error', 'screener_form_back']) }}
@@ -21,15 +22,9 @@ extracted as (
 )
 
 select
-    *,
-    logical_or(coalesce(lower(screener_state) = 'cesn' or starts_with(screener_step_name, 'cesn-'), false))
-        over (partition by session_key) as is_cesn,
-    coalesce(
-        max(if(lower(trim(screener_path)) in ('homeowner', 'renter'), lower(trim(screener_path)), null))
-            over (partition by session_key),
-        if(logical_or(coalesce(screener_step_name = 'cesn-appliances', false))
-               over (partition by session_key), 'homeowner', null),
-        if(logical_or(coalesce(screener_step_name = 'cesn-energy-expenses', false))
-               over (partition by session_key), 'renter', null)
-    ) as cesn_path
+    * except (screener_path),
+    coalesce(lower(screener_state) = 'cesn' or starts_with(screener_step_name, 'cesn-'), false)
+        as is_cesn_event,
+    if(lower(trim(screener_path)) in ('homeowner', 'renter'), lower(trim(screener_path)), null)
+        as cesn_path_param
 from extracted

@@ -1,5 +1,6 @@
 -- Results tabs and additional (non-program) resources; view_item_list items of list
--- results_resources become screener_resource_shown rows. is_cesn is session-wide.
+-- results_resources become screener_resource_shown rows. Row-level CESN marker is_cesn_event
+-- (the marts make it session-wide).
 with events as (
     {{ ga4_events(['screener_results_tab_click', 'screener_additional_resource_more_info',
                    'screener_additional_resource_click', 'view_item_list']) }}
@@ -36,6 +37,5 @@ unioned as (
 
 select
     *,
-    logical_or(coalesce(lower(screener_state) = 'cesn', false)) over (partition by session_key)
-        as is_cesn
+    coalesce(lower(screener_state) = 'cesn', false) as is_cesn_event
 from unioned

@@ -1,6 +1,7 @@
 -- Results page outcomes. A view_item_list whose results_programs list is exactly one
 -- '(not set)' item (GA4's placeholder for an empty list) is also a none-eligible outcome,
--- from the epoch on (impressions were wrong before it). is_cesn is session-wide.
+-- from the epoch on (impressions were wrong before it). Row-level CESN marker is_cesn_event
+-- (the marts make it session-wide).
 with events as (
     {{ ga4_events(['screener_results_loaded', 'screener_results_none_eligible',
                    'screener_results_error', 'screener_results_error_recovery',
@@ -28,7 +29,6 @@ extracted as (
 
 select
     *,
-    logical_or(coalesce(lower(screener_state) = 'cesn', false)) over (partition by session_key)
-        as is_cesn
+    coalesce(lower(screener_state) = 'cesn', false) as is_cesn_event
 from extracted
 where not is_impression_proxy or screener_uid is not null

@@ -1,10 +1,13 @@
 {#- Per day x state x is_cesn x step x field x problem: field-level error events and distinct
     screenings with an error. Problem = the frontend's form_error_reason, trimmed. -#}
 
-with errors as (
-    select * from {{ ref('stg_ga_screener_form_funnel') }}
-    where {{ ga4_daily_floor() }}
-        and event_name = 'screener_form_error'
+with events as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_form_funnel'), ga4_daily_floor()) }}
+),
+
+errors as (
+    select * from events
+    where event_name = 'screener_form_error'
         and screener_step_name is not null
 )
 

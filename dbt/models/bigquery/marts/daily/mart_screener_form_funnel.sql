@@ -4,8 +4,7 @@
     exist before step 3); NULL-state landing rows are kept as their own group. -#}
 
 with events as (
-    select * from {{ ref('stg_ga_screener_form_funnel') }}
-    where {{ ga4_daily_floor() }}
+    {{ ga4_with_session_flags(ref('stg_ga_screener_form_funnel'), ga4_daily_floor()) }}
 ),
 
 labelled as (

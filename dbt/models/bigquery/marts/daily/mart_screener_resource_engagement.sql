@@ -3,7 +3,11 @@
     resource_click (dimension = resource; method website / phone). Distinct screenings do not
     add up across contact methods. -#}
 
-with metrics as (
+with events as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_resource_engagement'), ga4_daily_floor()) }}
+),
+
+metrics as (
     select
         *,
         {{ label_case('event_name', [
@@ -13,8 +17,7 @@ with metrics as (
             ('screener_additional_resource_click', 'resource_click'),
         ], 'cast(null as string)') }} as metric,
         if(event_name = 'screener_results_tab_click', tab_name, resource_name) as dimension
-    from {{ ref('stg_ga_screener_resource_engagement') }}
-    where {{ ga4_daily_floor() }}
+    from events
 )
 
 select

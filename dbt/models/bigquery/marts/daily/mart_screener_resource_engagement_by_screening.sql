@@ -1,7 +1,11 @@
 {#- The resource-engagement metrics as distinct rows per screening (exact distinct counts
     across days and dimensions). -#}
 
-with metrics as (
+with events as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_resource_engagement'), ga4_daily_floor()) }}
+),
+
+metrics as (
     select
         *,
         {{ label_case('event_name', [
@@ -11,8 +15,7 @@ with metrics as (
             ('screener_additional_resource_click', 'resource_click'),
         ], 'cast(null as string)') }} as metric,
         if(event_name = 'screener_results_tab_click', tab_name, resource_name) as dimension
-    from {{ ref('stg_ga_screener_resource_engagement') }}
-    where {{ ga4_daily_floor() }}
+    from events
 )
 
 select distinct

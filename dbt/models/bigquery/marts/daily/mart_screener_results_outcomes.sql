@@ -3,8 +3,7 @@
     average and approximate median program count and estimated value over loads. -#}
 
 with outcomes as (
-    select * from {{ ref('stg_ga_screener_results_outcomes') }}
-    where {{ ga4_daily_floor() }}
+    {{ ga4_with_session_flags(ref('stg_ga_screener_results_outcomes'), ga4_daily_floor()) }}
 )
 
 select

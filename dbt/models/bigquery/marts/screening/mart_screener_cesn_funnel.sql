@@ -2,7 +2,12 @@
     (rank 0) and step views of CESN rungs (ranks > 0; results only through a `results` step
     view), with the last-active day, state and path (homeowner / renter). -#}
 
-with events as (
+with flagged as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_form_funnel'),
+                              "table_suffix >= '" ~ var('ga4_epoch_suffix') ~ "'", cesn_path=true) }}
+),
+
+events as (
     select
         *,
         case
@@ -10,9 +15,8 @@ with events as (
             when event_name = 'screener_form_step' and step_action = 'view'
                 then {{ screener_cesn_rank('screener_step_name') }}
         end as cesn_rank
-    from {{ ref('stg_ga_screener_form_funnel') }}
-    where table_suffix >= '{{ var("ga4_epoch_suffix") }}'
-        and is_cesn
+    from flagged
+    where is_cesn
 )
 
 select

@@ -1,10 +1,14 @@
 {#- One row per screening whose results loaded (full history): lifetime load count, the first
     load day (event_date_parsed), the state of the earliest load with a known code, is_cesn. -#}
 
-with loads as (
-    select * from {{ ref('stg_ga_screener_results_outcomes') }}
-    where table_suffix >= '{{ var("ga4_history_start_suffix") }}'
-        and event_name = 'screener_results_loaded'
+with outcomes as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_results_outcomes'),
+                              "table_suffix >= '" ~ var('ga4_history_start_suffix') ~ "'") }}
+),
+
+loads as (
+    select * from outcomes
+    where event_name = 'screener_results_loaded'
         and screener_uid is not null
 )
 

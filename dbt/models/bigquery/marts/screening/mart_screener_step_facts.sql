@@ -1,10 +1,14 @@
 {#- One row per session x step: viewed / errored / went back, field-level error events, state
     (greatest), is_cesn, and the session's last active day on that step. -#}
 
-with events as (
-    select * from {{ ref('stg_ga_screener_form_funnel') }}
-    where table_suffix >= '{{ var("ga4_epoch_suffix") }}'
-        and screener_step_name is not null
+with flagged as (
+    {{ ga4_with_session_flags(ref('stg_ga_screener_form_funnel'),
+                              "table_suffix >= '" ~ var('ga4_epoch_suffix') ~ "'") }}
+),
+
+events as (
+    select * from flagged
+    where screener_step_name is not null
         and event_name in ('screener_form_step', 'screener_form_error', 'screener_form_back')
 )
 
