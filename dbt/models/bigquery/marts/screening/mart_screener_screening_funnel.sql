@@ -16,7 +16,7 @@ per_screening as (
         array_agg(if(screener_state in {{ screener_state_codes() }}, screener_state, null) ignore nulls
                   order by event_datetime, batch_event_index)[safe_offset(0)] as screener_state,
         min(event_date_parsed) as first_event_date,
-        logical_or(coalesce(screener_state = 'cesn', false)) as is_cesn,
+        logical_or(coalesce(lower(screener_state) = 'cesn', false)) as is_cesn,
         count(distinct session_key) as distinct_sessions,
         logical_or(event_name = 'screener_results_loaded') as results_loaded,
         logical_or(event_name = 'screener_program_more_info') as more_info,
