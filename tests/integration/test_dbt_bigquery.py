@@ -76,7 +76,15 @@ def compiled(tmp_path_factory) -> dict[str, dict[str, str]]:
         )
         files = (target / "compiled" / "mfb_analytics" / "models" / "bigquery").rglob("*.sql")
         out[mode] = {f.stem: f.read_text() for f in files}
+        if mode == "full":
+            nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+            MODEL_CONFIGS.update(
+                {n["name"]: n["config"] for n in nodes.values() if n["resource_type"] == "model"}
+            )
     return out
+
+
+MODEL_CONFIGS: dict[str, dict] = {}  # model -> resolved dbt config (filled by `compiled`)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -131,6 +139,24 @@ def test_incremental_marts_read_a_constant_lookback_window(compiled, model):
 def test_full_rebuild_marts_do_not_depend_on_the_run_mode(compiled, model):
     assert compiled["full"][model] == compiled["incremental"][model]
     assert "current_date()" not in compiled["full"][model]
+
+
+@pytest.mark.parametrize("model", MARTS)
+def test_mart_materialization_follows_its_folder(compiled, model):
+    config = MODEL_CONFIGS[model]
+    expected = "table" if model in FULL_REBUILD_MARTS else "incremental"
+    assert config["materialized"] == expected
+    if expected == "incremental":
+        assert config["incremental_strategy"] == "insert_overwrite"
+        assert config["on_schema_change"] == "fail"
+
+
+@pytest.mark.parametrize("model", INCREMENTAL_MARTS)
+def test_partition_and_cluster_columns_exist_in_the_mart(ga4_duckdb, model):
+    config = MODEL_CONFIGS[model]
+    built = {r[0]: r[1] for r in _rows(ga4_duckdb, f"DESCRIBE analytics.{model}")}
+    assert built[config["partition_by"]["field"]] == "DATE"
+    assert set(config["cluster_by"]) <= set(built)
 
 
 def test_the_marts_folder_holds_the_inventorys_33_marts():
