@@ -75,7 +75,9 @@ def compiled(tmp_path_factory) -> dict[str, dict[str, str]]:
             env=env_mode,
         )
         files = (target / "compiled" / "mfb_analytics" / "models" / "bigquery").rglob("*.sql")
-        out[mode] = {f.stem: f.read_text() for f in files}
+        out[mode] = {}
+        for f in files:  # data tests compile into <schema>.yml/ folders
+            (DATA_TESTS if f.parent.suffix == ".yml" else out[mode])[f.stem] = f.read_text()
         if mode == "full":
             nodes = json.loads((target / "manifest.json").read_text())["nodes"]
             MODEL_CONFIGS.update(
@@ -85,6 +87,7 @@ def compiled(tmp_path_factory) -> dict[str, dict[str, str]]:
 
 
 MODEL_CONFIGS: dict[str, dict] = {}  # model -> resolved dbt config (filled by `compiled`)
+DATA_TESTS: dict[str, str] = {}  # data test name -> compiled SQL (filled by `compiled`)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -157,6 +160,26 @@ def test_partition_and_cluster_columns_exist_in_the_mart(ga4_duckdb, model):
     built = {r[0]: r[1] for r in _rows(ga4_duckdb, f"DESCRIBE analytics.{model}")}
     assert built[config["partition_by"]["field"]] == "DATE"
     assert set(config["cluster_by"]) <= set(built)
+
+
+def test_every_mart_declares_its_grain_as_a_uniqueness_test(compiled):
+    tested = {
+        m
+        for m in MARTS
+        for name, sql in DATA_TESTS.items()
+        if name.startswith("unique_combination_of_columns") and f"`{m}`" in sql
+    }
+    assert tested == set(MARTS)
+
+
+def test_data_tests_pass_on_the_fixture(ga4_duckdb):
+    failing = {}
+    for name, sql in DATA_TESTS.items():
+        duck = sqlglot.transpile(sql.replace(f"`{PROJECT}`.", ""), read="bigquery", write="duckdb")
+        rows = _rows(ga4_duckdb, f"SELECT count(*) FROM ({duck[0]}) AS t")[0][0]
+        if rows:
+            failing[name] = rows
+    assert DATA_TESTS and failing == {}
 
 
 def test_the_marts_folder_holds_the_inventorys_33_marts():
