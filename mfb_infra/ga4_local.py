@@ -79,7 +79,15 @@ def compile_bigquery(work: Path, *, incremental: bool = False) -> tuple[dict[str
     )
     files = (target / "compiled" / "mfb_analytics" / "models" / "bigquery").rglob("*.sql")
     manifest = json.loads((target / "manifest.json").read_text())
-    return {f.stem: f.read_text() for f in files}, manifest
+    # data tests compile into <schema>.yml/ folders beside the models: not models
+    return {f.stem: f.read_text() for f in files if f.parent.suffix != ".yml"}, manifest
+
+
+def compiled_data_tests(work: Path, *, incremental: bool = False) -> dict[str, str]:
+    """Data test name -> compiled SQL, from a `compile_bigquery(work)` run."""
+    target = work / ("incremental" if incremental else "full")
+    files = (target / "compiled" / "mfb_analytics" / "models" / "bigquery").rglob("*.sql")
+    return {f.stem: f.read_text() for f in files if f.parent.suffix == ".yml"}
 
 
 def dbt_tree_hash(project: Path = DBT_PROJECT_DIR) -> str:
@@ -151,33 +159,52 @@ def build_order(manifest: dict, names: Iterable[str]) -> list[tuple[str, str, st
 
 
 def _param(key: str, value: Any) -> dict[str, Any]:
+    """One `event_params` entry as the export holds it: the value in the slot of its type."""
     is_int = isinstance(value, int) and not isinstance(value, bool)
     is_float = isinstance(value, float)
+    if value is None or is_int or is_float:
+        text = None
+    elif isinstance(value, bool):
+        text = "true" if value else "false"  # the web app sends flags as text
+    else:
+        text = str(value)
     return {
         "key": key,
         "value": {
-            "string_value": None if (is_int or is_float) else str(value),
+            "string_value": text,
             "int_value": value if is_int else None,
             "double_value": value if is_float else None,
         },
     }
 
 
+EVENT_COLUMNS = {
+    "_table_suffix": "VARCHAR",
+    "event_date": "VARCHAR",
+    "event_timestamp": "BIGINT",
+    "event_name": "VARCHAR",
+    "user_pseudo_id": "VARCHAR",
+    "user_id": "VARCHAR",
+    "event_bundle_sequence_id": "BIGINT",
+    "batch_event_index": "BIGINT",
+    "event_params": "STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, "
+    "double_value DOUBLE))[]",
+    "items": "STRUCT(item_id VARCHAR, item_name VARCHAR, item_category VARCHAR, "
+    "item_list_name VARCHAR)[]",
+}
 EVENTS_DDL = (
-    "CREATE TABLE events_fixture (_table_suffix VARCHAR, event_date VARCHAR, "
-    "event_timestamp BIGINT, event_name VARCHAR, user_pseudo_id VARCHAR, user_id VARCHAR, "
-    "event_bundle_sequence_id BIGINT, batch_event_index BIGINT, event_params STRUCT(key "
-    "VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, double_value DOUBLE))[])"
+    "CREATE TABLE events_fixture (" + ", ".join(f"{k} {v}" for k, v in EVENT_COLUMNS.items()) + ")"
 )
 
 
 def load_events(con: Any, events: Sequence[tuple]) -> None:
-    """Rows into `events_fixture` in one bulk read (newline-delimited JSON in the export's
-    shape): row-by-row inserts of nested structs cost ~7 ms each."""
+    """Rows (suffix, event_date, timestamp µs, name, user, params[, items]) into
+    `events_fixture` in one bulk read of newline-delimited JSON in the export's shape:
+    row-by-row inserts of nested structs cost ~7 ms each."""
     with tempfile.TemporaryDirectory(prefix="mfb-ga4-events-") as tmp:
         path = Path(tmp) / "events.ndjson"
         with path.open("w") as f:
-            for i, (suffix, day, ts, name, user, params) in enumerate(events):
+            for i, (suffix, day, ts, name, user, params, *rest) in enumerate(events):
                 row = {
                     "_table_suffix": suffix,
                     "event_date": day,
@@ -188,15 +215,13 @@ def load_events(con: Any, events: Sequence[tuple]) -> None:
                     "event_bundle_sequence_id": i,
                     "batch_event_index": 0,
                     "event_params": [_param(k, v) for k, v in params.items()],
+                    "items": list(rest[0]) if rest else [],
                 }
                 f.write(json.dumps(row) + "\n")
+        columns = ", ".join(f"{k}: '{v}'" for k, v in EVENT_COLUMNS.items())
         con.execute(
             "INSERT INTO events_fixture SELECT * FROM read_json(?, format = 'newline_delimited', "
-            "columns = {_table_suffix: 'VARCHAR', event_date: 'VARCHAR', event_timestamp: "
-            "'BIGINT', event_name: 'VARCHAR', user_pseudo_id: 'VARCHAR', user_id: 'VARCHAR', "
-            "event_bundle_sequence_id: 'BIGINT', batch_event_index: 'BIGINT', event_params: "
-            "'STRUCT(key VARCHAR, value STRUCT(string_value VARCHAR, int_value BIGINT, "
-            "double_value DOUBLE))[]'})",
+            f"columns = {{{columns}}})",
             [str(path)],
         )
 

@@ -98,7 +98,24 @@ COUNTIES = (
     "Mecklenburg",
     "Travis",
 )
-LANGS = ("en-us",) * 12 + ("es",) * 4 + ("vi", "fr", "ar", "zh", "ru", "so", "am", "ne")
+LANGS = (
+    ("en-us",) * 12
+    + ("es",) * 4
+    + (
+        "vi",
+        "fr",
+        "ar",
+        "zh",
+        "zh-hans",
+        "ru",
+        "so",
+        "am",
+        "ne",
+        "pt-br",
+        "ht",
+        "tl",
+    )
+)
 RELATIONSHIPS = (
     "child",
     "spouse",
@@ -131,7 +148,9 @@ EXPENSE_TYPES = (
 )
 HOUSING = ("renting", "owner", "stayingWithFriend", "hotel", "shelter", "preferNotToSay")
 HAS_BENEFITS = ("true", "false", "preferNotToAnswer", "im_not_sure")
-TEST_SOURCES = ("testOrProspect", "stagingTest", "test")
+# Test screens (the whole referral_source, any case) and real sources that merely contain "test".
+TEST_SOURCES = ("testOrProspect", "stagingTest", "test", "TEST", "StagingTest")
+NEAR_TEST_SOURCES = ("Contest", "Protestant Church", " test", "Latest news")
 NEEDS = (
     "needs_baby_supplies",
     "needs_child_dev_help",
@@ -414,6 +433,8 @@ class _Generator:
             referral_source = rng.choice(codes)
         elif r < 0.66:
             referral_source = rng.choice(TEST_SOURCES)
+        elif r < 0.68:
+            referral_source = rng.choice(NEAR_TEST_SOURCES)
         elif r < 0.70:
             referral_source = ""
         has_utm = (wl == 5 and rng.random() < 0.4) or rng.random() < 0.05
@@ -499,7 +520,12 @@ class _Generator:
                     owner,
                     not owner,
                     *rng.choice(
-                        (("xcel", "Xcel Energy"), ("bhe", "Black Hills Energy"), (None, None))
+                        (
+                            ("xcel", "Xcel Energy"),
+                            ("bhe", "Black Hills Energy"),
+                            ("lpea", None),  # a code without a display name
+                            (None, None),
+                        )
                     ),
                     *rng.choice((("xcel", "Xcel Energy"), ("atmos", "Atmos Energy"), (None, None))),
                     *flags,

@@ -60,12 +60,12 @@ def engine_of(plan, card) -> str:
 
 
 def dbt_marts(engine: str) -> set[str]:
-    return {p.stem for p in (DBT_MODELS / engine / "marts").glob("*.sql")}
+    return {p.stem for p in (DBT_MODELS / engine / "marts").rglob("*.sql")}
 
 
 def dbt_yml_columns(engine: str) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for path in (DBT_MODELS / engine / "marts").glob("*.yml"):
+    for path in (DBT_MODELS / engine / "marts").rglob("*.yml"):
         for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
             out.setdefault(model["name"], set()).update(
                 c["name"] for c in model.get("columns") or []

@@ -60,7 +60,8 @@
    where seg in ('{{ var("screener_state_slugs") | join("', '") }}'))
 {%- endmacro %}
 
-{#- Session-grain rows (see int_ga4_sessions) over events with table_suffix >= suffix_floor. -#}
+{#- Session-grain rows (see int_ga4_sessions) over events with table_suffix >= suffix_floor:
+    one row per session that has a session_start event with a session id. -#}
 {% macro ga4_sessions_sql(suffix_floor) %}
 with page_views as (
     select * from {{ ref('int_ga4_page_views') }}
@@ -70,6 +71,7 @@ with page_views as (
 session_starts as (
     select * from {{ ref('stg_ga_sessions') }}
     where table_suffix >= {{ suffix_floor }}
+        and ga_session_id is not null
 ),
 
 link_clicks as (
@@ -77,13 +79,22 @@ link_clicks as (
     where table_suffix >= {{ suffix_floor }}
 ),
 
-page_sessions as (
+traffic as (
     select
         session_key,
         any_value(user_pseudo_id) as user_pseudo_id,
         min(event_date_parsed) as session_date,
-        array_agg(state_code ignore nulls order by event_datetime)[safe_offset(0)]
-            as state_code,
+        max(session_medium) as session_medium,
+        max(session_source) as session_source,
+        max(session_campaign) as session_campaign
+    from session_starts
+    group by session_key
+),
+
+page_sessions as (
+    select
+        session_key,
+        max(state_code) as state_code,
         logical_or(page_path like '%/step-1%') as hit_screener_start,
         logical_or(page_path like '%/results%') as hit_screener_results,
         min(if(page_path like '%/step-1%', event_datetime, null)) as first_start_at,
@@ -92,21 +103,12 @@ page_sessions as (
     group by session_key
 ),
 
-traffic as (
-    select
-        session_key,
-        max(session_medium) as session_medium,
-        max(session_source) as session_source,
-        max(session_campaign) as session_campaign
-    from session_starts
-    group by session_key
-),
-
 clicks as (
     select
         link_clicks.session_key,
-        count(*) as total_link_clicks,
-        min(if(link_clicks.event_datetime > page_sessions.first_results_at,
+        countif(link_clicks.is_outbound = 'true') as total_link_clicks,
+        min(if(link_clicks.is_outbound = 'true'
+               and link_clicks.event_datetime > page_sessions.first_results_at,
                link_clicks.event_datetime, null)) as first_outbound_click_ts
     from link_clicks
     inner join page_sessions on link_clicks.session_key = page_sessions.session_key
@@ -114,15 +116,15 @@ clicks as (
 )
 
 select
-    page_sessions.session_key,
-    page_sessions.user_pseudo_id,
-    page_sessions.session_date,
+    traffic.session_key,
+    traffic.user_pseudo_id,
+    traffic.session_date,
     coalesce(page_sessions.state_code, 'unknown') as state_code,
     coalesce(traffic.session_medium, '(none)') as session_medium,
     coalesce(traffic.session_source, '(direct)') as session_source,
     traffic.session_campaign,
-    page_sessions.hit_screener_start,
-    page_sessions.hit_screener_results,
+    coalesce(page_sessions.hit_screener_start, false) as hit_screener_start,
+    coalesce(page_sessions.hit_screener_results, false) as hit_screener_results,
     case
         when timestamp_diff(page_sessions.first_results_at, page_sessions.first_start_at, second) >= 20
             then timestamp_diff(page_sessions.first_results_at, page_sessions.first_start_at, second)
@@ -130,7 +132,7 @@ select
     clicks.first_outbound_click_ts is not null as has_outbound_click,
     clicks.first_outbound_click_ts,
     coalesce(clicks.total_link_clicks, 0) as total_link_clicks
-from page_sessions
-left join traffic on page_sessions.session_key = traffic.session_key
-left join clicks on page_sessions.session_key = clicks.session_key
+from traffic
+left join page_sessions on traffic.session_key = page_sessions.session_key
+left join clicks on traffic.session_key = clicks.session_key
 {% endmacro %}

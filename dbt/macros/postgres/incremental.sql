@@ -75,7 +75,8 @@ insert into {{ target }} ({{ columns }})
 select {{ columns }} from {{ source }};
 {% endmacro %}
 
-{#- Monthly amount from an income/expense frequency (fixed 40 h/week for hourly). -#}
+{#- Monthly amount from an income/expense frequency (fixed 40 h/week for hourly); NULL for an
+    unknown frequency, so a screen whose rows are all unknown has NULL, not 0. -#}
 {% macro monthly_amount(amount, frequency) -%}
     case {{ frequency }}
         when 'yearly' then {{ amount }} / 12
@@ -84,7 +85,6 @@ select {{ columns }} from {{ source }};
         when 'hourly' then {{ amount }} * 40 * 52 / 12
         when 'biweekly' then {{ amount }} * 26 / 12
         when 'semimonthly' then {{ amount }} * 24 / 12
-        else 0
     end
 {%- endmacro %}
 

@@ -1,23 +1,11 @@
 -- MFB's own outbound_link event (GA4 enhanced measurement would be 'click').
 with events as (
-    select
-        *,
-        _table_suffix as table_suffix
-    from {{ source('google_analytics', 'events') }}
-    where _table_suffix between '{{ var("ga4_epoch_suffix") }}' and '99999999'
-        and event_name in ('outbound_link')
+    {{ ga4_events(['outbound_link']) }}
 ),
 
 extracted as (
     select
-        table_suffix,
-        parse_date('%Y%m%d', event_date) as event_date_parsed,
-        timestamp_micros(event_timestamp) as event_datetime,
-        event_name,
-        user_pseudo_id,
-        event_bundle_sequence_id,
-        batch_event_index,
-        {{ ga4_param('ga_session_id', 'int') }} as ga_session_id,
+        {{ ga4_event_columns() }},
         {{ ga4_param('link_url') }} as link_url,
         {{ ga4_param('link_domain') }} as link_domain,
         {{ ga4_param('outbound', 'any') }} as is_outbound,
@@ -27,5 +15,5 @@ extracted as (
 
 select
     *,
-    {{ ga4_session_key() }} as session_key
+    regexp_extract(page_location, r'^(?:https?://)?[^/?#]+(/[^?#]*)') as page_path
 from extracted

@@ -1,30 +1,11 @@
 -- session_start events with traffic source params.
 with events as (
-    select
-        *,
-        _table_suffix as table_suffix
-    from {{ source('google_analytics', 'events') }}
-    where _table_suffix between '{{ var("ga4_epoch_suffix") }}' and '99999999'
-        and event_name in ('session_start')
-),
-
-extracted as (
-    select
-        table_suffix,
-        parse_date('%Y%m%d', event_date) as event_date_parsed,
-        timestamp_micros(event_timestamp) as event_datetime,
-        event_name,
-        user_pseudo_id,
-        event_bundle_sequence_id,
-        batch_event_index,
-        {{ ga4_param('ga_session_id', 'int') }} as ga_session_id,
-        {{ ga4_param('medium') }} as session_medium,
-        {{ ga4_param('source') }} as session_source,
-        {{ ga4_param('campaign') }} as session_campaign
-    from events
+    {{ ga4_events(['session_start']) }}
 )
 
 select
-    *,
-    {{ ga4_session_key() }} as session_key
-from extracted
+    {{ ga4_event_columns() }},
+    {{ ga4_param('medium') }} as session_medium,
+    {{ ga4_param('source') }} as session_source,
+    {{ ga4_param('campaign') }} as session_campaign
+from events

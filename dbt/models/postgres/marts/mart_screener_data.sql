@@ -129,7 +129,7 @@ attributed as (
     select
         screens.*,
         case
-            when screens.referral_source ~* 'testOrProspect|stagingTest|test' then 'Test'
+            when {{ is_test_referral_source('screens.referral_source') }} then 'Test'
             when nullif(trim(screens.referrer_code), '') is not null
                 then coalesce(by_code.partner, 'Other')
             when nullif(trim(screens.referral_source), '') is not null
@@ -155,7 +155,7 @@ final as (
         s.white_label_id,
         s.path,
         s.alternate_path,
-        coalesce(latest_snapshot.snapshots, 0) as snapshots,
+        latest_snapshot.snapshots,
         s.is_test,
         s.is_test_data,
         s.is_verified,
@@ -181,11 +181,12 @@ final as (
         s.housing_situation,
         s.household_size,
         {%- for label, low, high in age_bins %}
-        coalesce(demographics."{{ label }} (#)", 0) as "{{ label }} (#)",
-        coalesce(demographics."{{ label }} (%)", 0) as "{{ label }} (%)",
+        demographics."{{ label }} (#)",
+        demographics."{{ label }} (%)",
         {%- endfor %}
-        coalesce(monthly_income.monthly_income, 0) as monthly_income,
-        coalesce(monthly_expenses.monthly_expenses, 0) as monthly_expenses,
+        -- NULL (not 0) without income / expense rows: medians ignore those screens
+        monthly_income.monthly_income,
+        monthly_expenses.monthly_expenses,
         s.has_benefits,
         s.needs_baby_supplies,
         s.needs_child_dev_help,
@@ -224,9 +225,9 @@ final as (
         coalesce(benefit_totals.non_tax_credit_benefits_annual, 0)
             as non_tax_credit_benefits_annual,
         coalesce(benefit_totals.tax_credits_annual, 0) as tax_credits_annual,
-        round(coalesce(benefit_totals.non_tax_credit_benefits_annual, 0) / 12, 2)
+        coalesce(benefit_totals.non_tax_credit_benefits_annual, 0) / 12
             as non_tax_credit_benefits_monthly,
-        round(coalesce(benefit_totals.tax_credits_annual, 0) / 12, 2) as tax_credits_monthly,
+        coalesce(benefit_totals.tax_credits_annual, 0) / 12 as tax_credits_monthly,
         greatest(s.submission_timestamp, latest_snapshot.latest_calculated_at)
             as source_updated_at
     from attributed as s

@@ -34,7 +34,7 @@ renamed as (
         housing_situation,
         last_tax_filing_year,
         has_benefits,
-        lower(trim(request_language_code)) as request_language_code,
+        request_language_code,
         needs_baby_supplies,
         needs_child_dev_help,
         needs_food,

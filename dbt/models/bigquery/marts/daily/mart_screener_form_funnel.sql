@@ -1,16 +1,10 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    partition_by={'field': 'event_date_parsed', 'data_type': 'date', 'granularity': 'day'},
-    cluster_by=['screener_state', 'screener_step_name'],
-) }}
 {#- Per day x state x is_cesn x step: distinct sessions that viewed / completed / went back /
-    errored, plus error events. Synthetic steps __form_start__ and __form_complete__. Sessions
-    are counted (screener_uid does not exist before step 3). -#}
+    errored, plus field-level error events. Synthetic steps __form_start__ ("Started Screener")
+    and __form_complete__ ("Reached Results"). Sessions are counted (screener_uid does not
+    exist before step 3); NULL-state landing rows are kept as their own group. -#}
 
 with events as (
-    select * from {{ ref('stg_ga_screener_form_funnel') }}
-    where table_suffix >= {{ ga4_suffix_floor(0) }}
+    {{ ga4_with_session_flags(ref('stg_ga_screener_form_funnel'), ga4_daily_floor()) }}
 ),
 
 labelled as (
@@ -21,7 +15,7 @@ labelled as (
         session_key,
         event_name,
         step_action,
-        form_error_count,
+        screener_step_number,
         case event_name
             when 'screener_form_start' then '__form_start__'
             when 'screener_form_complete' then '__form_complete__'
@@ -35,6 +29,8 @@ select
     screener_state,
     is_cesn,
     screener_step_name,
+    {{ screener_step_label('screener_step_name') }} as step_label,
+    max(screener_step_number) as screener_step_number,
     count(distinct if(event_name in ('screener_form_start', 'screener_form_complete')
                       or (event_name = 'screener_form_step' and step_action = 'view'),
                       session_key, null)) as sessions_viewed,
@@ -45,6 +41,6 @@ select
         as sessions_errored,
     countif(event_name = 'screener_form_error') as error_events
 from labelled
-where event_date_parsed >= {{ ga4_window_start_date() }}
+where {{ ga4_daily_window() }}
     and screener_step_name is not null
 group by event_date_parsed, screener_state, is_cesn, screener_step_name

@@ -1,10 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    partition_by={'field': 'session_date', 'data_type': 'date', 'granularity': 'day'},
-    cluster_by=['state_code', 'session_medium'],
-) }}
-
 with sessions as (
     {{ ga4_sessions_sql(ga4_suffix_floor()) }}
 )

@@ -1,10 +1,3 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='insert_overwrite',
-    partition_by={'field': 'session_date', 'data_type': 'date', 'granularity': 'day'},
-    cluster_by=['state_code'],
-) }}
-
 with sessions as (
     {{ ga4_sessions_sql(ga4_suffix_floor()) }}
 )
@@ -22,8 +15,9 @@ select
     round(100 * safe_divide(
         countif(hit_screener_start and hit_screener_results and has_outbound_click),
         countif(hit_screener_start and hit_screener_results)), 2) as completed_to_click_pct,
-    avg(completion_time_seconds) as avg_completion_seconds,
-    approx_quantiles(completion_time_seconds, 2)[safe_offset(1)] as median_completion_seconds
+    round(avg(completion_time_seconds), 1) as avg_completion_seconds,
+    round(approx_quantiles(completion_time_seconds, 2)[safe_offset(1)], 1)
+        as median_completion_seconds
 from sessions
 where session_date >= {{ ga4_window_start_date() }}
 group by session_date, state_code
