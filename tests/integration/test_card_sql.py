@@ -25,6 +25,7 @@ from components.metabase_content.definitions import (
     OPTIONAL_CLAUSE_RE,
     VARIABLE_RE,
     ParameterDef,
+    bind_columns,
     load_definitions,
     render,
     render_sql,
@@ -117,7 +118,7 @@ def owner_scoped_sql(defs, card, white_label_id: int) -> str:
     )  # fmt: skip
     source = defs.cards.cards[card.key]
     return render_sql(
-        defs.sql[source.sql], engine="postgres", schema=MART_SCHEMA, params=params,
+        bind_columns(defs.sql[source.sql], source.bind), engine="postgres", schema=MART_SCHEMA, params=params,
         available=set(params), filter_table=defs.parameters.filter_table,
         window_days=source.window_days,
     )  # fmt: skip

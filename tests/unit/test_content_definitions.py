@@ -122,7 +122,7 @@ def test_unknown_card_on_a_dashboard_is_reported_with_its_place(tmp_path):
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(DefinitionError) as err:
         load_definitions(root)
-    assert "dashboards/tenant.yaml: tabs.all_time.rows.0.items.0.card" in str(err.value)
+    assert "dashboards/tenant.yaml: tabs.summary.rows.0.items.0.card" in str(err.value)
 
 
 def test_tenant_database_with_admin_credential_is_rejected(tmp_path):
@@ -260,7 +260,7 @@ def test_tenant_dashboard_card_count_is_bounded(plan):
     for dash in plan.dashboards:
         if dash.scope != GLOBAL:
             distinct = {d.card for d in dash.dashcards if d.card}
-            assert 10 <= len(distinct) <= 32, f"{dash.name}: {len(distinct)} cards"
+            assert 10 <= len(distinct) <= 64, f"{dash.name}: {len(distinct)} cards"
 
 
 # ------------------------------------------------------------------------------ tenants
@@ -376,3 +376,128 @@ def test_reserved_global_slug_is_rejected(defs):
     fake = type(cfg.tenants[0])(slug="global", white_label_id=77)
     with pytest.raises(DefinitionError, match="reserved"):
         render(defs, [fake], bigquery=False)
+
+
+# ------------------------------------------------------------------------------ inventory layout
+def tenant_dash(plan, slug):
+    return next(d for d in plan.dashboards if d.scope == slug)
+
+
+def placed(dash, tab):
+    """card key -> (row, col, size_x, size_y) on one tab."""
+    return {
+        dc.card[1]: (dc.row, dc.col, dc.size_x, dc.size_y)
+        for dc in dash.dashcards
+        if dc.tab == tab and dc.card
+    }
+
+
+def test_seven_card_summary_row_where_total_individuals_is_a_feature(plan):
+    cells = placed(tenant_dash(plan, "co"), "summary")
+    assert cells["total_individuals"] == (0, 18, 6, 4)
+    assert cells["median_annual_tax_credits"] == (0, 15, 3, 4)
+    assert cells["daily_screeners"] == (4, 0, 24, 6)
+
+
+def test_nc_summary_has_the_totals_row_below_six_scalars(plan):
+    cells = placed(tenant_dash(plan, "nc"), "summary")
+    assert cells["median_annual_tax_credits"] == (0, 20, 4, 4)
+    assert cells["total_individuals"] == (4, 0, 4, 4)
+    assert cells["total_benefits"] == (4, 12, 8, 4)
+    assert cells["daily_screeners"][0] == 8
+    note = next(d for d in tenant_dash(plan, "nc").dashcards if d.tab == "summary" and d.text)
+    assert (note.row, note.col, note.size_x) == (4, 20, 4)
+
+
+def test_cesn_summary_keeps_four_scalars_and_no_partner_table(plan):
+    cells = placed(tenant_dash(plan, "cesn"), "summary")
+    scalars = {k: v for k, v in cells.items() if v[0] == 0}
+    assert sorted(v[1:] for v in scalars.values()) == [(c, 6, 4) for c in (0, 6, 12, 18)]
+    assert "top_partners" not in cells and cells["top_counties"] == (10, 0, 24, 8)
+
+
+def test_benefits_tab_item_height_leaves_the_stated_gap(plan):
+    cells = placed(tenant_dash(plan, "co"), "benefits_needs")
+    assert cells["qualified_benefits"] == (4, 0, 24, 10)
+    assert cells["current_benefits"] == (15, 0, 12, 10)
+
+
+def test_tab_name_follows_the_tenants_features(plan):
+    names = {s: dict(tenant_dash(plan, s).tabs) for s in ("co", "cesn")}
+    assert names["co"]["benefits_needs"] == "•      Benefits & Needs"
+    assert names["cesn"]["benefits_needs"] == "•      Benefits"
+
+
+def test_homeowners_vs_renters_tab_only_where_the_feature_is_on(plan):
+    with_tab = {d.scope for d in plan.dashboards if "homeowners_renters" in dict(d.tabs)}
+    assert with_tab == {"cesn"}
+    cells = placed(tenant_dash(plan, "cesn"), "homeowners_renters")
+    assert len(cells) == 19
+    assert cells["renters_qualified_for_benefits"] == (0, 18, 6, 4)
+    assert cells["renters_daily_screeners"] == (6, 12, 12, 6)
+    assert cells["homeowners_needs_hvac"] == (58, 0, 12, 6)
+
+
+def test_demographics_row_only_where_the_feature_is_on(plan):
+    have = {
+        d.scope
+        for d in plan.dashboards
+        if any(dc.card and dc.card[1] == "pct_disabled" for dc in d.dashcards)
+    }
+    assert have == {"ma"}
+    assert placed(tenant_dash(plan, "ma"), "households")["pct_disabled"] == (36, 6, 6, 4)
+
+
+def test_item_taller_than_its_row_must_not_overlap_the_next_row(tmp_path):
+    root = _copy_tree(tmp_path)
+    path = root / "content" / "dashboards" / "global.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["tabs"][0]["rows"][0]["items"][0]["height"] = 6  # r0 scalar reaching into Daily Screeners
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(DefinitionError, match=r"tabs\.summary\.rows\.1: daily_screeners_7d overlaps"):
+        render_for_config(stack_config("staging"), load_definitions(root), bigquery=False)
+
+
+def test_item_taller_than_its_row_fits_beside_an_item_placed_by_col(tmp_path):
+    root = _copy_tree(tmp_path)
+    path = root / "content" / "dashboards" / "global.yaml"
+    doc = yaml.safe_load(path.read_text())
+    rows = doc["tabs"][0]["rows"]
+    rows[0]["items"] = [{"card": "completed_screeners", "width": 6, "height": 10}]
+    rows[1]["items"] = [{"card": "daily_screeners_7d", "width": 18, "col": 6}]
+    path.write_text(yaml.safe_dump(doc))
+    plan = render_for_config(stack_config("staging"), load_definitions(root), bigquery=False)
+    dash = next(d for d in plan.dashboards if d.scope == GLOBAL)
+    cells = placed(dash, "summary")
+    assert cells["completed_screeners"] == (0, 0, 6, 10)
+    assert cells["daily_screeners_7d"] == (4, 6, 18, 6)
+
+
+def test_unbound_sql_placeholder_is_reported_with_the_card(tmp_path):
+    root = _copy_tree(tmp_path)
+    path = root / "content" / "cards.yaml"
+    doc = yaml.safe_load(path.read_text())
+    del doc["cards"]["renters_past_due"]["bind"]["FLAG"]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(DefinitionError, match=r"cards\.renters_past_due\.bind: .*__FLAG__"):
+        load_definitions(root)
+
+
+def test_bind_accepts_only_plain_column_names(tmp_path):
+    root = _copy_tree(tmp_path)
+    path = root / "content" / "cards.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["cards"]["renters_past_due"]["bind"]["FLAG"] = "true OR 1=1"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(DefinitionError, match=r"renters_past_due\.bind: .*plain lower-case column"):
+        load_definitions(root)
+
+
+def test_negated_feature_must_name_a_known_feature(tmp_path):
+    root = _copy_tree(tmp_path)
+    path = root / "content" / "dashboards" / "tenant.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["tabs"][0]["rows"][1]["requires"] = ["!total_individualz"]
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(DefinitionError, match=r"tabs\.summary\.rows\.1\.requires: unknown feature"):
+        load_definitions(root)
