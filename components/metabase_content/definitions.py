@@ -663,6 +663,7 @@ def template_tags(sql: str, params: Mapping[str, ParameterDef]) -> dict[str, dic
 def _viz(card: CardDef) -> dict[str, Any]:
     viz = dict(card.visualization_settings)
     settings: dict[str, Any] = dict(viz.get("column_settings") or {})
+
     def merge(col: str, values: dict[str, Any]) -> None:
         key = f'["name","{col}"]'
         settings[key] = {**(settings.get(key) or {}), **values}

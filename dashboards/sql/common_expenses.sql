@@ -40,4 +40,4 @@ SELECT
         AS "Median Amount"
 FROM expenses
 GROUP BY expenses.type
-ORDER BY count(DISTINCT expenses.screen_id) DESC, expenses.type
+ORDER BY count(DISTINCT expenses.screen_id) DESC, "Type"

@@ -52,4 +52,4 @@ SELECT
         AS "Median Amount"
 FROM streams
 GROUP BY streams.type
-ORDER BY count(DISTINCT streams.screen_id) DESC, streams.type
+ORDER BY count(DISTINCT streams.screen_id) DESC, "Type"

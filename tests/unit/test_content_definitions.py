@@ -454,7 +454,9 @@ def test_item_taller_than_its_row_must_not_overlap_the_next_row(tmp_path):
     doc = yaml.safe_load(path.read_text())
     doc["tabs"][0]["rows"][0]["items"][0]["height"] = 6  # r0 scalar reaching into Daily Screeners
     path.write_text(yaml.safe_dump(doc))
-    with pytest.raises(DefinitionError, match=r"tabs\.summary\.rows\.1: daily_screeners_7d overlaps"):
+    with pytest.raises(
+        DefinitionError, match=r"tabs\.summary\.rows\.1: daily_screeners_7d overlaps"
+    ):
         render_for_config(stack_config("staging"), load_definitions(root), bigquery=False)
 
 
