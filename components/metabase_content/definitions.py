@@ -817,8 +817,8 @@ def render(
             card = defs.cards.cards[key]
             engine = card.engine
             sql = render_sql(
-                bind_columns(defs.sql[card.sql], card.bind), engine=engine, schema=schema, params=params,
-                available=available, filter_table=defs.parameters.filter_table,
+                bind_columns(defs.sql[card.sql], card.bind), engine=engine, schema=schema,
+                params=params, available=available, filter_table=defs.parameters.filter_table,
                 window_days=card.window_days, bq_dataset=bq_dataset,
                 state_codes=scope.state_codes, state_column=card.state_column,
             )  # fmt: skip

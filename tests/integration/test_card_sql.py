@@ -118,8 +118,8 @@ def owner_scoped_sql(defs, card, white_label_id: int) -> str:
     )  # fmt: skip
     source = defs.cards.cards[card.key]
     return render_sql(
-        bind_columns(defs.sql[source.sql], source.bind), engine="postgres", schema=MART_SCHEMA, params=params,
-        available=set(params), filter_table=defs.parameters.filter_table,
+        bind_columns(defs.sql[source.sql], source.bind), engine="postgres", schema=MART_SCHEMA,
+        params=params, available=set(params), filter_table=defs.parameters.filter_table,
         window_days=source.window_days,
     )  # fmt: skip
 
