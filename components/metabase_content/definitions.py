@@ -45,7 +45,7 @@ IDENT_RE = r"^[a-z_][a-z0-9_]*$"
 
 Display = Literal["table", "scalar", "bar", "row", "line", "area", "pie", "funnel", "combo"]
 Engine = Literal["postgres", "bigquery"]
-ScopeKind = Literal["global", "tenant"]
+ScopeKind = Literal["global", "tenant", "overlay"]
 
 
 class DefinitionError(ValueError):
@@ -103,14 +103,34 @@ class GroupDef(_Def):
     collection_access: Literal["read", "write"]
     collections: Literal["all", "own"]
     create_queries: CreateQueries
-    databases: Literal["all", "own"]
+    databases: Literal["all", "own", "none"]
 
     @field_validator("databases")
     @classmethod
     def _tenant_own(cls, v: str, info: Any) -> str:
-        if info.data.get("scope") == "tenant" and v != "own":
+        scope = info.data.get("scope")
+        if scope == "tenant" and v != "own":
             raise ValueError("a tenant group may only be granted its own database ('own')")
+        if scope == "overlay" and v != "none":
+            raise ValueError(
+                "an overlay group views saved cards only: databases must be 'none' (its cards "
+                "read a tenant's database, which the tenant's own groups are granted)"
+            )
         return v
+
+
+class OverlayDef(_Def):
+    """A referrer's view onto one tenant: its own collection, group and dashboard; its cards
+    run on that tenant's database (the tenant's role, so RLS still applies) with the
+    referrer's scope written into their SQL."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    tenant: str
+
+
+class OverlaysFile(_Def):
+    overlays: list[OverlayDef] = Field(default_factory=list)
 
 
 class AllUsersDef(_Def):
@@ -231,6 +251,7 @@ class DashboardDef(_Def):
     description: str | None = None
     collection: str
     collection_position: int | None = None
+    overlay: str | None = None
     parameters: list[str] = Field(default_factory=list)
     tabs: list[TabDef] = Field(min_length=1)
 
@@ -245,6 +266,7 @@ class Definitions:
     dashboards: dict[str, DashboardDef]  # file name -> dashboard
     sql: dict[str, str]  # file name -> text
     root: Path
+    overlays: OverlaysFile = field(default_factory=OverlaysFile)
 
     @property
     def parameter_by_id(self) -> dict[str, ParameterDef]:
@@ -299,6 +321,11 @@ def load_definitions(root: Path = DASHBOARDS_DIR) -> Definitions:
         dashboards=dashboards,
         sql=sql,
         root=root,
+        overlays=(
+            _validate(OverlaysFile, content / "overlays.yaml", root)
+            if (content / "overlays.yaml").exists()
+            else OverlaysFile()
+        ),
     )
     problems = cross_check(defs)
     if problems:
@@ -354,8 +381,21 @@ def cross_check(defs: Definitions) -> list[str]:
                     f"(declare it under defaults)"
                 )
     collections = {(c.scope, c.key) for c in defs.access.collections}
+    overlays = {o.key for o in defs.overlays.overlays}
+    for n, o in enumerate(defs.overlays.overlays):
+        if o.key == GLOBAL:
+            problems.append(f"content/overlays.yaml: overlays.{n}.key: {GLOBAL!r} is reserved")
     for fname, dash in defs.dashboards.items():
         where = f"content/dashboards/{fname}"
+        if dash.scope == "overlay" and dash.overlay not in overlays:
+            problems.append(
+                f"{where}: overlay: an overlay dashboard names its overlay in overlays.yaml "
+                f"({sorted(overlays)}), got {dash.overlay!r}"
+            )
+        if dash.scope != "overlay" and dash.overlay is not None:
+            problems.append(f"{where}: overlay: only scope: overlay dashboards name an overlay")
+        if dash.scope == "overlay" and dash.parameters:
+            problems.append(f"{where}: parameters: overlay dashboards have no filters")
         if (dash.scope, dash.collection) not in collections:
             problems.append(f"{where}: collection: no {dash.scope} collection {dash.collection!r}")
         for pid in dash.parameters:
@@ -403,6 +443,7 @@ class Scope:
     role_name: str | None = None
     state_codes: tuple[str, ...] = ()
     features: frozenset[str] = frozenset()
+    reads: str | None = None  # overlay: the tenant whose database its cards run on
 
     def fmt(self, template: str | None) -> str | None:
         if template is None:
@@ -575,6 +616,21 @@ def scopes_for(defs: Definitions, tenants: Sequence[Any], *, bigquery: bool) -> 
             Scope(
                 t.slug, "tenant", t.title, slug=t.slug, white_label_id=t.white_label_id,
                 role_name=t.role_name, state_codes=tuple(t.state_codes), features=frozenset(feats),
+            )
+        )  # fmt: skip
+    by_slug = {t.slug: t for t in tenants}
+    for o in defs.overlays.overlays:
+        if o.key in by_slug:
+            raise DefinitionError(
+                f"content/overlays.yaml: overlay {o.key!r} has the slug of a tenant; rename it"
+            )
+        t = by_slug.get(o.tenant)
+        if t is None:
+            continue  # the stack does not deploy the tenant this overlay reads: no overlay
+        scopes.append(
+            Scope(
+                o.key, "overlay", o.title, slug=o.key, white_label_id=t.white_label_id,
+                role_name=t.role_name, reads=t.slug,
             )
         )  # fmt: skip
     return scopes
@@ -792,7 +848,7 @@ def render(
                     scope.key, g.key, scope.fmt(g.name), g.collection_access,
                     all_collections if g.collections == "all" else own_colls,
                     g.create_queries,
-                    managed_dbs if g.databases == "all" else own_dbs,
+                    {"all": managed_dbs, "own": own_dbs, "none": ()}[g.databases],
                 )
             )  # fmt: skip
 
@@ -801,13 +857,20 @@ def render(
         db_by_engine[(d.scope, d.engine)] = d.ref
 
     def database_for(scope: Scope, engine: str, where: str) -> Ref:
-        ref = db_by_engine.get((scope.key, engine)) or db_by_engine.get((GLOBAL, engine))
+        if scope.reads:  # an overlay: the tenant's database only, never the global one
+            ref = db_by_engine.get((scope.reads, engine))
+        else:
+            ref = db_by_engine.get((scope.key, engine)) or db_by_engine.get((GLOBAL, engine))
         if ref is None:
             raise DefinitionError(f"{where}: no {engine} database for scope {scope.key!r}")
         return ref
 
     for scope in scopes:
-        scope_dashes = [(f, d) for f, d in defs.dashboards.items() if d.scope == scope.kind]
+        scope_dashes = [
+            (f, d)
+            for f, d in defs.dashboards.items()
+            if d.scope == scope.kind and (d.overlay is None or d.overlay == scope.key)
+        ]
         available = {pid for _f, d in scope_dashes for pid in d.parameters}
 
         def card_for(key: str, where: str, scope: Scope = scope, available=available) -> Ref:

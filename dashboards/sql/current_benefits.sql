@@ -1,5 +1,7 @@
--- What percentage of users said they already had certain benefits? Benefits the screeners said they already receive: per benefit (grouped by its slug, labelled with its display name), screens among the
--- filtered screeners that have it; share = 0-1 fraction of all filtered screeners.
+-- What percentage of users said they already had certain benefits? Benefits the screeners said
+-- they already receive: per benefit (grouped by its slug, labelled with its display name),
+-- screens among the filtered screeners that have it; share = 0-1 fraction of all filtered
+-- screeners.
 WITH screens AS (
     SELECT id
     FROM analytics.mart_screener_data

@@ -1,5 +1,7 @@
--- What percentage of completed screeners qualified for benefits? Programs on the latest eligibility snapshot with a positive annual value: per benefit (grouped by its slug, labelled with its display name), screens among the
--- filtered screeners that have it; share = 0-1 fraction of all filtered screeners.
+-- What percentage of completed screeners qualified for benefits? Programs on the latest
+-- eligibility snapshot with a positive annual value: per benefit (grouped by its slug, labelled
+-- with its display name), screens among the filtered screeners that have it; share = 0-1
+-- fraction of all filtered screeners.
 WITH screens AS (
     SELECT id
     FROM analytics.mart_screener_data

@@ -209,6 +209,22 @@ def test_tenant_card_results_equal_owner_results_with_explicit_where(
     assert compared >= 20
 
 
+def test_overlay_cards_as_the_tenant_role_equal_the_owner_with_explicit_where(built, defs, plan):
+    """Referrer overlays run on their tenant's connection: RLS + the SQL's baked-in scope."""
+    overlays = [s for s in plan.scopes if s.kind == "overlay"]
+    assert {s.reads for s in overlays} == {"co", "tx"}
+    for scope in overlays:
+        cards = [c for c in plan.cards if c.scope == scope.key]
+        assert len(cards) >= 10
+        for card in cards:
+            as_tenant = query(built, metabase_substitute(card.sql, {}), scope.role_name, TENANT_PW)
+            scoped = metabase_substitute(
+                owner_scoped_sql(defs, card, scope.white_label_id),
+                {SCOPE_PARAM: scope.white_label_id},
+            )
+            assert as_tenant == query(built, scoped, OWNER, OWNER_PW), f"{scope.key}/{card.key}"
+
+
 @pytest.mark.parametrize("slug,white_label_id", [(t[0], t[1]) for t in SCOPED_TENANTS])
 def test_tenant_sees_its_own_screeners_only(built, plan, slug, white_label_id):
     role = Tenant(slug=slug, white_label_id=white_label_id).role_name

@@ -290,12 +290,13 @@ def test_tenant_databases_use_the_tenant_credential_never_admin(plan):
 
 
 def test_tenant_cards_live_in_own_collection_and_query_own_postgres(plan):
+    reads = {s.key: s.reads or s.key for s in plan.scopes}  # an overlay reads its tenant's DB
     for card in plan.cards:
         if card.scope == GLOBAL:
             continue
         assert card.collection == (card.scope, "main")
         if engine_of(plan, card) == "postgres":
-            assert card.database == (card.scope, "postgres")
+            assert card.database == (reads[card.scope], "postgres")
 
 
 def test_global_viewers_read_every_collection_and_query_every_database(plan):
@@ -502,4 +503,61 @@ def test_negated_feature_must_name_a_known_feature(tmp_path):
     doc["tabs"][0]["rows"][1]["requires"] = ["!total_individualz"]
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(DefinitionError, match=r"tabs\.summary\.rows\.1\.requires: unknown feature"):
+        load_definitions(root)
+
+
+# ------------------------------------------------------------------------------ referrer overlays
+def overlay_scopes(plan):
+    return {s.key: s for s in plan.scopes if s.kind == "overlay"}
+
+
+def test_overlays_read_their_tenants_database_with_the_tenants_role(plan):
+    overlays = overlay_scopes(plan)
+    assert {k: s.reads for k, s in overlays.items()} == {"cudenver": "co", "cpal": "tx"}
+    tenants = {s.key: s for s in tenant_scopes(plan)}
+    for key, scope in overlays.items():
+        assert scope.role_name == tenants[scope.reads].role_name
+        cards = plan.of_scope(key)["cards"]
+        assert cards and {c.database for c in cards} == {(scope.reads, "postgres")}
+        assert plan.of_scope(key)["databases"] == []
+
+
+def test_overlay_dashboards_have_no_filters_and_their_cards_no_variables(plan):
+    dashes = {d.scope: d for d in plan.dashboards if d.scope in overlay_scopes(plan)}
+    assert {k: d.name for k, d in dashes.items()} == {
+        "cudenver": "CU Denver Screener Impact", "cpal": "CPAL Screener Impact",
+    }  # fmt: skip
+    for key, dash in dashes.items():
+        assert dash.parameters == () and [n for _k, n in dash.tabs] == ["Overview"]
+        for card in plan.of_scope(key)["cards"]:
+            assert "{{" not in card.sql and card.template_tags == {}, card.key
+
+
+def test_overlay_viewers_read_only_their_collection_and_query_nothing(plan):
+    for key in overlay_scopes(plan):
+        (group,) = plan.of_scope(key)["groups"]
+        (coll,) = plan.of_scope(key)["collections"]
+        assert group.collections == (coll.ref,) and group.databases == ()
+        assert group.create_queries == "no" and group.collection_access == "read"
+    (gv,) = [g for g in plan.groups if g.scope == GLOBAL]
+    assert {(k, "main") for k in overlay_scopes(plan)} <= set(gv.collections)
+
+
+def test_overlay_whose_tenant_is_not_deployed_is_left_out(defs):
+    base = stack_config("staging")
+    tenants = [t.model_dump(by_alias=True) for t in base.tenants if t.slug != "tx"]
+    plan = render_for_config(stack_config("staging", tenants=tenants), defs, bigquery=False)
+    assert set(overlay_scopes(plan)) == {"cudenver"}
+    assert not [c for c in plan.collections if c.scope == "cpal"]
+
+
+def test_overlay_group_with_database_access_is_rejected(tmp_path):
+    root = _copy_tree(tmp_path)
+    path = root / "content" / "access.yaml"
+    doc = yaml.safe_load(path.read_text())
+    for g in doc["groups"]:
+        if g["scope"] == "overlay":
+            g["databases"] = "own"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(DefinitionError, match=r"access\.yaml: groups\.\d+\.databases: an overlay"):
         load_definitions(root)
