@@ -159,6 +159,7 @@ class ParameterDef(_Def):
     operator: Literal["=", ">=", "<=", ">", "<"]
     values_card: str | None = None
     values_column: str | None = None
+    requires: list[str] = Field(default_factory=list)
 
 
 class ParametersFile(_Def):
@@ -365,6 +366,11 @@ def cross_check(defs: Definitions) -> list[str]:
             if _feature(feat) not in features:
                 problems.append(f"{where}.requires: unknown feature {feat!r} ({sorted(features)})")
     for p in defs.parameters.parameters:
+        for feat in p.requires:
+            if _feature(feat) not in features:
+                problems.append(
+                    f"content/parameters.yaml: {p.id}.requires: unknown feature {feat!r}"
+                )
         if p.values_card and p.values_card not in defs.cards.cards:
             problems.append(
                 f"content/parameters.yaml: {p.id}.values_card: no card {p.values_card!r}"
@@ -871,7 +877,12 @@ def render(
             for f, d in defs.dashboards.items()
             if d.scope == scope.kind and (d.overlay is None or d.overlay == scope.key)
         ]
-        available = {pid for _f, d in scope_dashes for pid in d.parameters}
+        available = {
+            pid
+            for _f, d in scope_dashes
+            for pid in d.parameters
+            if _requires_ok(params[pid].requires, scope)
+        }
 
         def card_for(key: str, where: str, scope: Scope = scope, available=available) -> Ref:
             ref = (scope.key, key)
@@ -920,7 +931,7 @@ def render(
                                          text=item.text)
                         )  # fmt: skip
             pspecs = []
-            for pid in dash.parameters:
+            for pid in (x for x in dash.parameters if x in available):
                 p = params[pid]
                 values_ref = card_for(p.values_card, where) if p.values_card else None
                 pspecs.append(ParameterSpec(p.id, p.name, p.type, values_ref, p.values_column))

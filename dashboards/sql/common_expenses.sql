@@ -4,7 +4,7 @@
 WITH screens AS (
     SELECT id
     FROM analytics.mart_screener_data
-    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 ),
 expenses AS (
     SELECT

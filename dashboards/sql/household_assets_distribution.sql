@@ -12,6 +12,6 @@ SELECT
     count(*)::numeric / sum(count(*)) OVER () AS "% of Total"
 FROM analytics.mart_screener_data
 WHERE household_assets IS NOT NULL
-    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 GROUP BY 1
 ORDER BY min(household_assets)

@@ -4,6 +4,6 @@ SELECT
     request_language_code AS "Language",
     count(*)::numeric / sum(count(*)) OVER () AS "% of Total"
 FROM analytics.mart_screener_data
-WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 GROUP BY request_language_code
 ORDER BY count(*) DESC, request_language_code

@@ -4,6 +4,6 @@ SELECT
     CASE WHEN household_size >= 8 THEN '8+' ELSE household_size::text END AS "Household Size",
     count(*)::numeric / sum(count(*)) OVER () AS "% of Total"
 FROM analytics.mart_screener_data
-WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 GROUP BY 1
 ORDER BY min(household_size) NULLS LAST

@@ -20,7 +20,7 @@ CROSS JOIN LATERAL (
         ('College Savings', mart_screener_data.needs_college_savings),
         ('Veteran Services', mart_screener_data.needs_veteran_services)
 ) AS needs (need, flagged)
-WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 GROUP BY needs.need
 HAVING count(*) FILTER (WHERE needs.flagged) > 0
 ORDER BY count(*) FILTER (WHERE needs.flagged) DESC, needs.need

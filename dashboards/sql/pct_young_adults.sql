@@ -2,7 +2,7 @@
 WITH screens AS (
     SELECT id
     FROM analytics.mart_screener_data
-    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 )
 SELECT
     round(count(*) FILTER (WHERE m.age BETWEEN 19 AND 24)::numeric / nullif(count(*), 0), 4)

@@ -4,7 +4,7 @@ WITH counts AS (
     SELECT county, count(*) AS screeners
     FROM analytics.mart_screener_data
     WHERE county IS NOT NULL AND county <> ''
-        [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+        [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
     GROUP BY county
 ),
 listed AS (

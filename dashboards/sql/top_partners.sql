@@ -4,7 +4,7 @@
 WITH counts AS (
     SELECT partner, count(*) AS screeners
     FROM analytics.mart_screener_data
-    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
     GROUP BY partner
 ),
 listed AS (

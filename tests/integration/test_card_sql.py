@@ -136,12 +136,21 @@ def filter_values(dbdb: DbtDb, white_label_id: int) -> dict[str, object]:
         "GROUP BY partner, county ORDER BY count(*) DESC LIMIT 1"
     )
     partner, county, first, last = rows[0]
-    return {
+    values: dict[str, object] = {
         "partner": partner,
         "county": county,
         "date_from": first + (last - first) / 4,
         "date_to": last,
     }
+    utm = dbdb.rows(
+        f"SELECT utm_source FROM {MART_SCHEMA}.mart_screener_data "
+        f"WHERE white_label_id = {white_label_id} AND partner = {literal(partner)} "
+        f"AND county = {literal(county)} AND coalesce(utm_source, '') <> '' "
+        "GROUP BY utm_source ORDER BY count(*) DESC LIMIT 1"
+    )
+    if utm:  # only tenants with UTM filters have the variable; the others ignore the value
+        values["utm_source"] = utm[0][0]
+    return values
 
 
 SCOPED_TENANTS = [t for t in TENANTS if t[3] >= 0.05]  # tenants with enough sample rows
@@ -236,6 +245,25 @@ def test_tenant_sees_its_own_screeners_only(built, plan, slug, white_label_id):
     )
     ((total,),) = built.rows(f"SELECT count(*) FROM {MART_SCHEMA}.mart_screener_data")
     assert row == (own,) and 0 < own < total
+
+
+def test_utm_source_filter_narrows_nc_cards_but_not_the_households_medians(built, plan):
+    role = Tenant(slug="nc", white_label_id=5).role_name
+    (source, n), *_ = built.rows(
+        f"SELECT utm_source, count(*) FROM {MART_SCHEMA}.mart_screener_data "
+        "WHERE white_label_id = 5 AND coalesce(utm_source, '') <> '' "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    )
+
+    def run(key: str, values: dict) -> list[tuple]:
+        return query(
+            built, metabase_substitute(plan.card(("nc", key)).sql, values), role, TENANT_PW
+        )
+
+    assert run("completed_screeners", {"utm_source": source}) == [(n,)]
+    assert run("completed_screeners", {})[0][0] > n
+    median = run("household_size_median", {})
+    assert run("household_size_median", {"utm_source": source}) == median
 
 
 def test_partner_filter_values_are_the_tenants_own(built, plan):

@@ -561,3 +561,29 @@ def test_overlay_group_with_database_access_is_rejected(tmp_path):
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(DefinitionError, match=r"access\.yaml: groups\.\d+\.databases: an overlay"):
         load_definitions(root)
+
+
+# ------------------------------------------------------------------------------ UTM filters (nc)
+UTM = ("utm_campaign", "utm_medium", "utm_source")
+
+
+def test_utm_filters_exist_only_where_the_feature_is_on(plan):
+    with_utm = {
+        d.scope for d in plan.dashboards if {p.id for p in d.parameters} >= set(UTM)
+    }  # fmt: skip
+    assert with_utm == {"nc"}
+    nc = tenant_dash(plan, "nc")
+    values = {p.id: p.values_card for p in nc.parameters if p.id in UTM}
+    assert values == {u: ("nc", f"{u}_values") for u in UTM}
+    for card in plan.cards:
+        if card.scope not in ("nc", GLOBAL):
+            assert "utm_" not in "".join(card.template_tags), f"{card.scope}/{card.key}"
+
+
+def test_utm_filters_skip_the_households_median_scalars(plan):
+    tags = {c.key: set(c.template_tags) for c in plan.cards if c.scope == "nc"}
+    for key in ("household_size_median", "annual_income_median", "monthly_income_median",
+                "monthly_expenses_median", "household_assets_median"):  # fmt: skip
+        assert tags[key] == {"date_from", "date_to", "partner", "county"}, key
+    assert tags["completed_screeners"] >= set(UTM)
+    assert tags["income_streams"] >= set(UTM)
