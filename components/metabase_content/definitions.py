@@ -13,6 +13,13 @@ SQL conventions (see dashboards/content/parameters.yaml):
   predicate for `window_days` cards. Optional clauses whose variables are not parameters of the
   scope's dashboards are dropped (global cards therefore carry no `[[ ]]` at all).
 - BigQuery cards use `__BQ__.<mart>` and `__STATE_FILTER__` (the scope's GA state codes).
+- `__NAME__` placeholders are column names bound per card (`bind:` in cards.yaml), so one query
+  serves several cards; only plain lower-case column names can be bound.
+
+Scopes: global, one per tenant, and one per referrer overlay (overlays.yaml) whose tenant the
+stack deploys; an overlay's cards run on that tenant's database. Per-tenant differences are
+features (features.yaml): `requires: [name]` / `[!name]` on cards, rows, items, tab names and
+parameters. Layout: see the header of dashboards/content/dashboards/tenant.yaml.
 """
 
 from __future__ import annotations

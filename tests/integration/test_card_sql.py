@@ -117,9 +117,10 @@ def owner_scoped_sql(defs, card, white_label_id: int) -> str:
         column="white_label_id", operator="=",
     )  # fmt: skip
     source = defs.cards.cards[card.key]
+    available = {*card.template_tags, SCOPE_PARAM}  # the filters the tenant's card has
     return render_sql(
         bind_columns(defs.sql[source.sql], source.bind), engine="postgres", schema=MART_SCHEMA,
-        params=params, available=set(params), filter_table=defs.parameters.filter_table,
+        params=params, available=available, filter_table=defs.parameters.filter_table,
         window_days=source.window_days,
     )  # fmt: skip
 
