@@ -587,3 +587,111 @@ def test_utm_filters_skip_the_households_median_scalars(plan):
         assert tags[key] == {"date_from", "date_to", "partner", "county"}, key
     assert tags["completed_screeners"] >= set(UTM)
     assert tags["income_streams"] >= set(UTM)
+
+
+# ------------------------------------------------------------------------------ inventory titles
+# Card titles exactly as the live system names them (upstream-content.md §2.1-2.3). Not declared:
+# "Completed Screens" (§2.1 #19, a query-builder count question that is never placed).
+INVENTORY_CORE = [
+    "Completed Screeners",
+    "Qualified for Benefits *",
+    "Median Annual Benefits",
+    "Median Monthly Benefits",
+    "Qualified for Tax Credits *",
+    "Median Annual Tax Credits",
+    "Total Individuals",
+    "Total Benefits",
+    "Non-Tax Benefits",
+    "Tax Benefits",
+    "Daily Screeners",
+    "Which Partners Did The Screeners Come From?",
+    "Which Counties Did The Screeners Come From?",
+    "Partner Values (Filter Helper)",
+    "County Values (Filter Helper)",
+    "UTM Campaign Values (Filter Helper)",
+    "UTM Medium Values (Filter Helper)",
+    "UTM Source Values (Filter Helper)",
+    "Household Size (Median)",
+    "Household Assets (Median)",
+    "Annual Income (Median)",
+    "Monthly Income (Median)",
+    "Monthly Expenses (Median)",
+    "% Young Adults",
+    "% Disabled",
+    "What are the ages of the heads of household?",
+    "What are the ages of all household members?",
+    "What is the breakdown of household sizes?",
+    "What languages are spoken in these households?",
+    "What is the breakdown of household income?",
+    "What is the breakdown of household assets?",
+    "What income streams do households have?",
+    "What are the most common expenses?",
+    "Already Had Benefits",
+    "What percentage of users said they already had certain benefits?",
+    "What percentage of completed screeners qualified for benefits?",
+    "What percentage of users sought each immediate need?",
+]
+INVENTORY_HOMEOWNERS_RENTERS = [
+    f"{g} – {t}"
+    for g in ("Homeowners", "Renters")
+    for t in (
+        "Completed Screeners",
+        "Qualified for Benefits *",
+        "Daily Screeners",
+        "Electricity Provider",
+        "Gas/Heating Provider",
+        "Utility Currently Disconnected?",
+        "Past Due Energy Bills?",
+        "Vehicle 12+ Years Old or Failed Emissions?",
+    )
+] + [
+    f"Homeowners – {x} Needs Repair or Replacement?"
+    for x in ("Stove/Range", "Water Heater", "HVAC")
+]
+INVENTORY_CU_DENVER = [
+    "Completed Screeners",
+    "Total Annual Benefits Surfaced",
+    "Median Annual Benefits / Household",
+    "Median Monthly Benefits / Household",
+    "Avg # Programs Matched",
+    "Students: Completed Screeners",
+    "Students: Total Annual Benefits Surfaced",
+    "Students: Median Annual Benefits / Household",
+    "Students: Avg # Programs Matched",
+    "Completed Screeners by Month",
+    "What benefits did people qualify for?",
+    "What immediate needs did people flag?",
+]
+INVENTORY_CPAL = [
+    "Respondents (Completed Screeners)",
+    "Total Annual Benefits $ Identified",
+    "Total Potential Tax Credits $",
+    "Total Annual Value Identified (Benefits + Tax Credits)",
+    "Highest Annual Value / Household",
+    "Lowest Annual Value / Household (of those matched)",
+    "Median Annual Value / Household (of those matched)",
+    "Annual Value per Household — Distribution",
+    "Completed Screeners by Month",
+    "What benefits did people qualify for?",
+]
+
+
+@pytest.mark.parametrize(
+    "scopes,titles",
+    [
+        ("tenants+global", INVENTORY_CORE),
+        ("cesn", INVENTORY_HOMEOWNERS_RENTERS),
+        ("cudenver", INVENTORY_CU_DENVER),
+        ("cpal", INVENTORY_CPAL),
+    ],
+    ids=["core", "homeowners-renters", "cu-denver", "cpal"],
+)
+def test_every_inventory_postgres_title_is_declared(defs, scopes, titles):
+    plan = render_for_config(stack_config("production"), defs, bigquery=False)
+    keys = (
+        {s.key for s in plan.scopes if s.kind in ("tenant", "global")}
+        if scopes == "tenants+global"
+        else {scopes}
+    )
+    declared = {c.name for c in plan.cards if c.scope in keys}
+    assert [t for t in titles if t not in declared] == []
