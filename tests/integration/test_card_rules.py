@@ -43,7 +43,8 @@ CREATE TABLE {SCHEMA}.mart_screener_data (
     is_home_owner bool, is_renter bool, electric_provider text, electric_provider_name text,
     gas_heat_provider text, gas_heat_provider_name text, electricity_is_disconnected bool,
     has_past_due_energy_bills bool, has_old_car bool, needs_stove bool, needs_water_heater bool,
-    needs_hvac bool
+    needs_hvac bool, referrer_code text, has_student bool NOT NULL DEFAULT false,
+    programs_matched int NOT NULL DEFAULT 0
 );
 CREATE TABLE {SCHEMA}.mart_householdmembers (
     screen_id bigint, white_label_id int DEFAULT 1, relationship text, age int,
@@ -270,3 +271,36 @@ def test_provider_label_falls_back_to_the_code_and_skips_unnamed_providers(db, d
         {"is_renter": True, "electric_provider": None, "electric_provider_name": None},
     )
     assert card(db, defs, "renters_electric_provider") == [("lpea", 2), ("Xcel Energy", 1)]
+
+
+# ------------------------------------------------------------------------------ overlays (§2.3)
+def test_cu_denver_is_the_exact_referrer_code_and_averages_include_zeros(db, defs):
+    screens(
+        db,
+        {"referrer_code": "cudenver", "programs_matched": 3, "has_student": True,
+         "non_tax_credit_benefits_annual": 1000, "tax_credits_annual": 200},
+        {"referrer_code": "cudenver", "programs_matched": 0},
+        {"referrer_code": "CUDenver", "programs_matched": 9},  # not the code: another case
+        {"referrer_code": "cudenver ", "programs_matched": 9},  # nor with a trailing space
+    )  # fmt: skip
+    assert card(db, defs, "cudenver_completed_screeners") == [(2,)]
+    assert card(db, defs, "cudenver_avg_programs_matched") == [(1.5,)]
+    assert card(db, defs, "cudenver_total_annual_benefits") == [(1200.0,)]  # tax credits count
+    assert card(db, defs, "cudenver_median_annual_benefits") == [(1200.0,)]  # zero value left out
+    assert card(db, defs, "cudenver_student_completed_screeners") == [(1,)]
+
+
+def test_cpal_value_buckets_and_lowest_of_those_matched(db, defs):
+    cpal = "Child Poverty Action Lab (CPAL)"
+    screens(
+        db,
+        *({"partner": cpal, "non_tax_credit_benefits_annual": b, "tax_credits_annual": t}
+          for b, t in ((0, 0), (4000, 999.99), (4000, 1000), (40000, 0))),
+        {"partner": "Other", "non_tax_credit_benefits_annual": 1},
+    )  # fmt: skip
+    assert card(db, defs, "cpal_value_distribution") == [
+        ("$0", 1), ("$1-$4,999", 1), ("$5,000-$9,999", 1), ("$40,000+", 1),
+    ]  # fmt: skip
+    assert card(db, defs, "cpal_lowest_household_value") == [(4999.99,)]  # the $0 one is not
+    assert card(db, defs, "cpal_highest_household_value") == [(40000.0,)]
+    assert card(db, defs, "cpal_completed_screeners") == [(4,)]
