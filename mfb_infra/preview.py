@@ -97,7 +97,7 @@ class PostgresRunner:
             with self.conn.transaction(), self.conn.cursor() as cur:
                 cur.execute("SET TRANSACTION READ ONLY")
                 cur.execute(f"SET LOCAL statement_timeout = {STATEMENT_TIMEOUT_MS}")
-                if scope.kind == "tenant":
+                if scope.kind != "global":  # tenant and overlay cards: the tenant role
                     if not scope.role_name:
                         raise PreviewError(f"tenant scope {scope.key!r} has no role")
                     cur.execute(

@@ -13,6 +13,13 @@ SQL conventions (see dashboards/content/parameters.yaml):
   predicate for `window_days` cards. Optional clauses whose variables are not parameters of the
   scope's dashboards are dropped (global cards therefore carry no `[[ ]]` at all).
 - BigQuery cards use `__BQ__.<mart>` and `__STATE_FILTER__` (the scope's GA state codes).
+- `__NAME__` placeholders are column names bound per card (`bind:` in cards.yaml), so one query
+  serves several cards; only plain lower-case column names can be bound.
+
+Scopes: global, one per tenant, and one per referrer overlay (overlays.yaml) whose tenant the
+stack deploys; an overlay's cards run on that tenant's database. Per-tenant differences are
+features (features.yaml): `requires: [name]` / `[!name]` on cards, rows, items, tab names and
+parameters. Layout: see the header of dashboards/content/dashboards/tenant.yaml.
 """
 
 from __future__ import annotations
@@ -39,10 +46,13 @@ VARIABLE_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 SLOT_RE = re.compile(r"\[\[\s*AND\s+\{\{\s*([A-Za-z_]+)\s*\}\}\s*\]\]", re.I)
 PG_SCHEMA_RE = re.compile(r"\banalytics\.(mart_[a-z0-9_]+)\b")
 BQ_TABLE_RE = re.compile(r"__BQ__\.([A-Za-z0-9_]+)")
+BIND_RE = re.compile(r"__([A-Z][A-Z0-9_]*?)__")
+BQ_SENTINELS = {"BQ", "STATE_FILTER"}
+IDENT_RE = r"^[a-z_][a-z0-9_]*$"
 
 Display = Literal["table", "scalar", "bar", "row", "line", "area", "pie", "funnel", "combo"]
 Engine = Literal["postgres", "bigquery"]
-ScopeKind = Literal["global", "tenant"]
+ScopeKind = Literal["global", "tenant", "overlay"]
 
 
 class DefinitionError(ValueError):
@@ -114,14 +124,34 @@ class GroupDef(_Def):
     collection_access: Literal["read", "write"]
     collections: Literal["all", "own"]
     create_queries: CreateQueries
-    databases: Literal["all", "own"]
+    databases: Literal["all", "own", "none"]
 
     @field_validator("databases")
     @classmethod
     def _tenant_own(cls, v: str, info: Any) -> str:
-        if info.data.get("scope") == "tenant" and v != "own":
+        scope = info.data.get("scope")
+        if scope == "tenant" and v != "own":
             raise ValueError("a tenant group may only be granted its own database ('own')")
+        if scope == "overlay" and v != "none":
+            raise ValueError(
+                "an overlay group views saved cards only: databases must be 'none' (its cards "
+                "read a tenant's database, which the tenant's own groups are granted)"
+            )
         return v
+
+
+class OverlayDef(_Def):
+    """A referrer's view onto one tenant: its own collection, group and dashboard; its cards
+    run on that tenant's database (the tenant's role, so RLS still applies) with the
+    referrer's scope written into their SQL."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    tenant: str
+
+
+class OverlaysFile(_Def):
+    overlays: list[OverlayDef] = Field(default_factory=list)
 
 
 class AllUsersDef(_Def):
@@ -150,6 +180,7 @@ class ParameterDef(_Def):
     operator: Literal["=", ">=", "<=", ">", "<"]
     values_card: str | None = None
     values_column: str | None = None
+    requires: list[str] = Field(default_factory=list)
 
 
 class ParametersFile(_Def):
@@ -167,8 +198,26 @@ class CardDef(_Def):
     window_days: int | None = Field(default=None, gt=0)
     percent: list[str] = Field(default_factory=list)
     currency: list[str] = Field(default_factory=list)
+    mini_bar: list[str] = Field(default_factory=list)
     state_column: str = "state_code"
+    bind: dict[str, str] = Field(default_factory=dict)
     visualization_settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("bind")
+    @classmethod
+    def _bind(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, column in v.items():
+            if not re.match(r"^[A-Z][A-Z0-9_]*$", name) or name in BQ_SENTINELS:
+                raise ValueError(
+                    f"bind key {name!r}: use an UPPER_CASE name (written __{name}__ in the SQL), "
+                    f"not {sorted(BQ_SENTINELS)}"
+                )
+            if not re.match(IDENT_RE, column):
+                raise ValueError(
+                    f"bind.{name}: {column!r} is not a plain lower-case column name; bind only "
+                    "substitutes column names"
+                )
+        return v
 
 
 class CardsFile(_Def):
@@ -179,6 +228,8 @@ class ItemDef(_Def):
     card: str | None = None
     text: str | None = None
     width: int | None = Field(default=None, ge=1, le=GRID_COLUMNS)
+    height: int | None = Field(default=None, ge=1)
+    col: int | None = Field(default=None, ge=0, lt=GRID_COLUMNS)
     requires: list[str] = Field(default_factory=list)
 
     @field_validator("text")
@@ -191,14 +242,28 @@ class ItemDef(_Def):
 
 class RowDef(_Def):
     height: int = Field(ge=1)
+    requires: list[str] = Field(default_factory=list)
     items: list[ItemDef] = Field(min_length=1)
+
+
+class TabNameDef(_Def):
+    requires: list[str] = Field(min_length=1)
+    name: str
 
 
 class TabDef(_Def):
     key: str
     name: str
+    names: list[TabNameDef] = Field(default_factory=list)
     requires: list[str] = Field(default_factory=list)
     rows: list[RowDef] = Field(min_length=1)
+
+    def name_for(self, scope: Scope) -> str:
+        """The first `names` entry whose requires the scope meets, else `name`."""
+        for variant in self.names:
+            if _requires_ok(variant.requires, scope):
+                return variant.name
+        return self.name
 
 
 class DashboardDef(_Def):
@@ -208,6 +273,7 @@ class DashboardDef(_Def):
     description: str | None = None
     collection: str
     collection_position: int | None = None
+    overlay: str | None = None
     parameters: list[str] = Field(default_factory=list)
     tabs: list[TabDef] = Field(min_length=1)
 
@@ -222,6 +288,7 @@ class Definitions:
     dashboards: dict[str, DashboardDef]  # file name -> dashboard
     sql: dict[str, str]  # file name -> text
     root: Path
+    overlays: OverlaysFile = field(default_factory=OverlaysFile)
 
     @property
     def parameter_by_id(self) -> dict[str, ParameterDef]:
@@ -276,6 +343,11 @@ def load_definitions(root: Path = DASHBOARDS_DIR) -> Definitions:
         dashboards=dashboards,
         sql=sql,
         root=root,
+        overlays=(
+            _validate(OverlaysFile, content / "overlays.yaml", root)
+            if (content / "overlays.yaml").exists()
+            else OverlaysFile()
+        ),
     )
     problems = cross_check(defs)
     if problems:
@@ -295,6 +367,14 @@ def cross_check(defs: Definitions) -> list[str]:
             problems.append(f"{where}.sql: no file dashboards/sql/{card.sql}")
         else:
             text = defs.sql[card.sql]
+            used = set(BIND_RE.findall(text)) - BQ_SENTINELS
+            for name in sorted(used - set(card.bind)):
+                problems.append(
+                    f"{where}.bind: {card.sql} uses __{name}__; bind it to a column "
+                    f"(bind: {{{name}: <column>}})"
+                )
+            for name in sorted(set(card.bind) - used):
+                problems.append(f"{where}.bind.{name}: {card.sql} has no __{name}__ to bind")
             for var in sorted(set(VARIABLE_RE.findall(text))):
                 if var not in slots and var not in params:
                     problems.append(
@@ -304,9 +384,14 @@ def cross_check(defs: Definitions) -> list[str]:
             if card.engine == "postgres" and ("__BQ__" in text or "__STATE_FILTER__" in text):
                 problems.append(f"{where}.sql: {card.sql} uses BigQuery sentinels on Postgres")
         for feat in card.requires:
-            if feat not in features:
+            if _feature(feat) not in features:
                 problems.append(f"{where}.requires: unknown feature {feat!r} ({sorted(features)})")
     for p in defs.parameters.parameters:
+        for feat in p.requires:
+            if _feature(feat) not in features:
+                problems.append(
+                    f"content/parameters.yaml: {p.id}.requires: unknown feature {feat!r}"
+                )
         if p.values_card and p.values_card not in defs.cards.cards:
             problems.append(
                 f"content/parameters.yaml: {p.id}.values_card: no card {p.values_card!r}"
@@ -323,26 +408,50 @@ def cross_check(defs: Definitions) -> list[str]:
                     f"(declare it under defaults)"
                 )
     collections = {(c.scope, c.key) for c in defs.access.collections}
+    overlays = {o.key for o in defs.overlays.overlays}
+    for n, o in enumerate(defs.overlays.overlays):
+        if o.key == GLOBAL:
+            problems.append(f"content/overlays.yaml: overlays.{n}.key: {GLOBAL!r} is reserved")
     for fname, dash in defs.dashboards.items():
         where = f"content/dashboards/{fname}"
+        if dash.scope == "overlay" and dash.overlay not in overlays:
+            problems.append(
+                f"{where}: overlay: an overlay dashboard names its overlay in overlays.yaml "
+                f"({sorted(overlays)}), got {dash.overlay!r}"
+            )
+        if dash.scope != "overlay" and dash.overlay is not None:
+            problems.append(f"{where}: overlay: only scope: overlay dashboards name an overlay")
+        if dash.scope == "overlay" and dash.parameters:
+            problems.append(f"{where}: parameters: overlay dashboards have no filters")
         if (dash.scope, dash.collection) not in collections:
             problems.append(f"{where}: collection: no {dash.scope} collection {dash.collection!r}")
         for pid in dash.parameters:
             if pid not in params:
                 problems.append(f"{where}: parameters: unknown parameter {pid!r}")
+        keys = [t.key for t in dash.tabs]
+        for dup in sorted({k for k in keys if keys.count(k) > 1}):
+            problems.append(f"{where}: tabs: key {dup!r} is used twice (tab keys are unique)")
         for tab in dash.tabs:
-            for feat in tab.requires:
-                if feat not in features:
-                    problems.append(f"{where}: tabs.{tab.key}.requires: unknown feature {feat!r}")
+            requires = [(f"tabs.{tab.key}.requires", tab.requires)]
+            requires += [(f"tabs.{tab.key}.names.{n}.requires", v.requires)
+                         for n, v in enumerate(tab.names)]  # fmt: skip
             for r, row in enumerate(tab.rows):
+                requires.append((f"tabs.{tab.key}.rows.{r}.requires", row.requires))
                 for i, item in enumerate(row.items):
-                    loc = f"{where}: tabs.{tab.key}.rows.{r}.items.{i}"
+                    loc = f"tabs.{tab.key}.rows.{r}.items.{i}"
                     if item.card and item.card not in defs.cards.cards:
-                        problems.append(f"{loc}.card: no card {item.card!r} in cards.yaml")
-                    for feat in item.requires:
-                        if feat not in features:
-                            problems.append(f"{loc}.requires: unknown feature {feat!r}")
+                        problems.append(f"{where}: {loc}.card: no card {item.card!r} in cards.yaml")
+                    requires.append((f"{loc}.requires", item.requires))
+            for loc, feats in requires:
+                for feat in feats:
+                    if _feature(feat) not in features:
+                        problems.append(f"{where}: {loc}: unknown feature {feat!r}")
     return problems
+
+
+def _feature(requirement: str) -> str:
+    """The feature a `requires` entry names (`!name` = the scope must lack `name`)."""
+    return requirement.removeprefix("!")
 
 
 # --------------------------------------------------------------------------------------------
@@ -361,6 +470,7 @@ class Scope:
     role_name: str | None = None
     state_codes: tuple[str, ...] = ()
     features: frozenset[str] = frozenset()
+    reads: str | None = None  # overlay: the tenant whose database its cards run on
 
     def fmt(self, template: str | None) -> str | None:
         if template is None:
@@ -536,11 +646,30 @@ def scopes_for(defs: Definitions, tenants: Sequence[Any], *, bigquery: bool) -> 
                 role_name=t.role_name, state_codes=tuple(t.state_codes), features=frozenset(feats),
             )
         )  # fmt: skip
+    by_slug = {t.slug: t for t in tenants}
+    for o in defs.overlays.overlays:
+        if o.key in by_slug:
+            raise DefinitionError(
+                f"content/overlays.yaml: overlay {o.key!r} has the slug of a tenant; rename it"
+            )
+        t = by_slug.get(o.tenant)
+        if t is None:
+            continue  # the stack does not deploy the tenant this overlay reads: no overlay
+        scopes.append(
+            Scope(
+                o.key, "overlay", o.title, slug=o.key, white_label_id=t.white_label_id,
+                role_name=t.role_name, reads=t.slug,
+            )
+        )  # fmt: skip
     return scopes
 
 
 def _requires_ok(requires: Iterable[str], scope: Scope) -> bool:
-    return all(r in scope.features for r in requires)
+    """Every entry holds: `name` = the scope has the feature, `!name` = it lacks it."""
+    return all(
+        (r[1:] not in scope.features) if r.startswith("!") else (r in scope.features)
+        for r in requires
+    )
 
 
 def tag_id(name: str) -> str:
@@ -594,6 +723,11 @@ def render_sql(
     return re.sub(r"\n[ \t]*\n(?=[ \t]*(GROUP|ORDER|SELECT|FROM|\)))", "\n", sql).strip() + "\n"
 
 
+def bind_columns(text: str, bind: Mapping[str, str]) -> str:
+    """`__NAME__` placeholders replaced by the card's bound column names (see cards.yaml)."""
+    return BIND_RE.sub(lambda m: bind.get(m.group(1), m.group(0)), text)
+
+
 def template_tags(sql: str, params: Mapping[str, ParameterDef]) -> dict[str, dict[str, Any]]:
     tags: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(VARIABLE_RE.findall(sql)):
@@ -613,14 +747,17 @@ def template_tags(sql: str, params: Mapping[str, ParameterDef]) -> dict[str, dic
 def _viz(card: CardDef) -> dict[str, Any]:
     viz = dict(card.visualization_settings)
     settings: dict[str, Any] = dict(viz.get("column_settings") or {})
-    for col in card.percent:
-        settings[f'["name","{col}"]'] = {"number_style": "percent", "decimals": 1}
+
+    def merge(col: str, values: dict[str, Any]) -> None:
+        key = f'["name","{col}"]'
+        settings[key] = {**(settings.get(key) or {}), **values}
+
+    for col in card.percent:  # Postgres shares are 0-1 fractions shown with 0 decimals
+        merge(col, {"number_style": "percent", "decimals": 0})
     for col in card.currency:
-        settings[f'["name","{col}"]'] = {
-            "number_style": "currency",
-            "currency": "USD",
-            "decimals": 0,
-        }
+        merge(col, {"number_style": "currency", "currency": "USD", "decimals": 0})
+    for col in card.mini_bar:
+        merge(col, {"show_mini_bar": True})
     if settings:
         viz["column_settings"] = settings
     return viz
@@ -631,11 +768,19 @@ def layout_tab(
 ) -> list[tuple[ItemDef, int, int, int, int]]:
     """(item, row, col, size_x, size_y) for the items of `tab` the scope keeps.
 
-    Items whose own or card's `requires` the scope lacks are dropped and the row re-flows.
+    Rows stack top to bottom, each `height` tall. Items whose own or card's `requires` (or whose
+    row's) the scope lacks are dropped and the rest of the row re-flows: items without a width
+    share the row's free columns equally. An item's `height` (default: the row's) may be smaller
+    (the row leaves a gap below it) or larger (it spans into the following rows, whose items must
+    then leave its columns free: `col` places an item at an explicit column). Overlapping or
+    overflowing items are a DefinitionError naming the tab and row.
     """
     placed = []
+    taken: dict[tuple[int, int], str] = {}
     y = 0
     for r, row in enumerate(tab.rows):
+        if not _requires_ok(row.requires, scope):
+            continue
         items = [i for i in row.items if _requires_ok(i.requires, scope)]
         items = [
             i for i in items
@@ -643,23 +788,40 @@ def layout_tab(
         ]  # fmt: skip
         if not items:
             continue
+        loc = f"{where}: tabs.{tab.key}.rows.{r}"
         fixed = sum(i.width for i in items if i.width)
         auto = [i for i in items if not i.width]
         free = GRID_COLUMNS - fixed
         if free < len(auto) or (not auto and free < 0):
             raise DefinitionError(
-                f"{where}: tabs.{tab.key}.rows.{r}: items need {fixed} fixed columns plus "
+                f"{loc}: items need {fixed} fixed columns plus "
                 f"{len(auto)} auto item(s) on a {GRID_COLUMNS}-column grid; reduce the widths"
             )
         share, extra = divmod(free, len(auto)) if auto else (0, 0)
         x = 0
-        for item in items:
+        for n, item in enumerate(items):
             if item.width:
                 w = item.width
             else:
                 w = share + (1 if extra > 0 else 0)
                 extra -= 1 if extra > 0 else 0
-            placed.append((item, y, x, w, row.height))
+            if item.col is not None:
+                x = item.col
+            h = item.height or row.height
+            name = item.card or f"text {n}"
+            if x + w > GRID_COLUMNS:
+                raise DefinitionError(
+                    f"{loc}: {name} at column {x} is {w} wide, past the {GRID_COLUMNS}-column "
+                    "grid; lower its col or width"
+                )
+            for cell in ((yy, xx) for yy in range(y, y + h) for xx in range(x, x + w)):
+                if cell in taken:
+                    raise DefinitionError(
+                        f"{loc}: {name} overlaps {taken[cell]} at row {cell[0]}, column "
+                        f"{cell[1]}; move it with col or shorten the item above with height"
+                    )
+                taken[cell] = name
+            placed.append((item, y, x, w, h))
             x += w
         y += row.height
     return placed
@@ -717,7 +879,7 @@ def render(
                     scope.key, g.key, scope.fmt(g.name), g.collection_access,
                     all_collections if g.collections == "all" else own_colls,
                     g.create_queries,
-                    managed_dbs if g.databases == "all" else own_dbs,
+                    {"all": managed_dbs, "own": own_dbs, "none": ()}[g.databases],
                 )
             )  # fmt: skip
 
@@ -729,12 +891,16 @@ def render(
             tenant_shared[d.engine] = d.ref
 
     def database_for(scope: Scope, engine: str, where: str) -> Ref:
-        """The scope's own database for the engine; for a tenant, else a global database that
-        allows tenant cards. Never the global connection by default: that one logs in as the
-        owner and would show a tenant every white label's rows."""
-        ref = db_by_engine.get((scope.key, engine))
-        if ref is None and scope.kind == "tenant":
-            ref = tenant_shared.get(engine)
+        """The scope's own database for the engine; for an overlay, its tenant's database only;
+        for a tenant, else a global database that allows tenant cards. Never the global
+        connection by default: that one logs in as the owner and would show a tenant every white
+        label's rows."""
+        if scope.reads:  # an overlay: the tenant's database only, never the global one
+            ref = db_by_engine.get((scope.reads, engine))
+        else:
+            ref = db_by_engine.get((scope.key, engine))
+            if ref is None and scope.kind == "tenant":
+                ref = tenant_shared.get(engine)
         if ref is None:
             extra = (
                 f"; only a global database with tenant_cards: true (databases.yaml) may serve "
@@ -746,8 +912,17 @@ def render(
         return ref
 
     for scope in scopes:
-        scope_dashes = [(f, d) for f, d in defs.dashboards.items() if d.scope == scope.kind]
-        available = {pid for _f, d in scope_dashes for pid in d.parameters}
+        scope_dashes = [
+            (f, d)
+            for f, d in defs.dashboards.items()
+            if d.scope == scope.kind and (d.overlay is None or d.overlay == scope.key)
+        ]
+        available = {
+            pid
+            for _f, d in scope_dashes
+            for pid in d.parameters
+            if _requires_ok(params[pid].requires, scope)
+        }
 
         def card_for(key: str, where: str, scope: Scope = scope, available=available) -> Ref:
             ref = (scope.key, key)
@@ -756,8 +931,8 @@ def render(
             card = defs.cards.cards[key]
             engine = card.engine
             sql = render_sql(
-                defs.sql[card.sql], engine=engine, schema=schema, params=params,
-                available=available, filter_table=defs.parameters.filter_table,
+                bind_columns(defs.sql[card.sql], card.bind), engine=engine, schema=schema,
+                params=params, available=available, filter_table=defs.parameters.filter_table,
                 window_days=card.window_days, bq_dataset=bq_dataset,
                 state_codes=scope.state_codes, state_column=card.state_column,
             )  # fmt: skip
@@ -796,7 +971,7 @@ def render(
                                          text=item.text)
                         )  # fmt: skip
             pspecs = []
-            for pid in dash.parameters:
+            for pid in (x for x in dash.parameters if x in available):
                 p = params[pid]
                 values_ref = card_for(p.values_card, where) if p.values_card else None
                 pspecs.append(ParameterSpec(p.id, p.name, p.type, values_ref, p.values_column))
@@ -806,7 +981,8 @@ def render(
                     scope=scope.key, key=dash.key, name=scope.fmt(dash.name),
                     description=scope.fmt(dash.description), collection=coll_ref,
                     collection_position=dash.collection_position,
-                    tabs=tuple((t.key, t.name) for t in tabs), parameters=tuple(pspecs),
+                    tabs=tuple((t.key, t.name_for(scope)) for t in tabs),
+                    parameters=tuple(pspecs),
                     dashcards=tuple(dashcards),
                 )
             )  # fmt: skip

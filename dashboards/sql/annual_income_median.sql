@@ -1,4 +1,4 @@
--- Annual Income (Median): monthly income of the household x 12.
+-- Annual Income (Median): 12 x monthly income; screens without income rows (NULL) are ignored.
 SELECT
     round((percentile_cont(0.5) WITHIN GROUP (ORDER BY monthly_income * 12))::numeric, 0)
         AS "Annual Income (Median)"

@@ -1,9 +1,9 @@
--- What are the ages of the heads of household? Screens are filtered on mart_screener_data,
--- members joined by the indexed screen_id.
+-- What are the ages of the heads of household? Heads with a known age; integer bins
+-- 0-18, 19-24, 25-44, 45-64, 65+ (inclusive); share = 0-1 fraction of those heads.
 WITH screens AS (
     SELECT id
     FROM analytics.mart_screener_data
-    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 )
 SELECT
     CASE
@@ -13,7 +13,7 @@ SELECT
         WHEN m.age <= 64 THEN '45-64'
         ELSE '65+'
     END AS "Age Group",
-    round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "% of Total"
+    count(*)::numeric / sum(count(*)) OVER () AS "% of Total"
 FROM analytics.mart_householdmembers AS m
 INNER JOIN screens ON m.screen_id = screens.id
 WHERE m.relationship = 'headOfHousehold' AND m.age IS NOT NULL

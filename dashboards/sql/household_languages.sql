@@ -1,8 +1,9 @@
--- What languages are spoken in these households? (request_language_code holds the name)
+-- What languages are spoken in these households? request_language_code holds the language
+-- name ("(blank)" when unmapped); share = 0-1 fraction, most common first.
 SELECT
     request_language_code AS "Language",
-    round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "% of Total"
+    count(*)::numeric / sum(count(*)) OVER () AS "% of Total"
 FROM analytics.mart_screener_data
-WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 GROUP BY request_language_code
 ORDER BY count(*) DESC, request_language_code

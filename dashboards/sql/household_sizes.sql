@@ -1,9 +1,9 @@
--- What is the breakdown of household sizes?
+-- What is the breakdown of household sizes? "1" ... "7", "8+"; screens without a size form
+-- their own (NULL) group and stay in the denominator. Share = 0-1 fraction.
 SELECT
     CASE WHEN household_size >= 8 THEN '8+' ELSE household_size::text END AS "Household Size",
-    round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "% of Total"
+    count(*)::numeric / sum(count(*)) OVER () AS "% of Total"
 FROM analytics.mart_screener_data
-WHERE household_size IS NOT NULL
-    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 GROUP BY 1
-ORDER BY min(household_size)
+ORDER BY min(household_size) NULLS LAST

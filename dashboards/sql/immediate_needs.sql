@@ -1,9 +1,9 @@
--- What percentage of users sought each immediate need? One pass over mart_screener_data.
+-- What percentage of users sought each immediate need? One pass over mart_screener_data;
+-- share = 0-1 fraction of the filtered screeners; needs nobody flagged are left out.
 SELECT
-    needs.need AS "Immediate Need",
+    needs.need AS "Need Category",
     count(*) FILTER (WHERE needs.flagged) AS "# of Screeners",
-    round(100.0 * count(*) FILTER (WHERE needs.flagged) / nullif(count(*), 0), 1)
-        AS "% of Screeners"
+    count(*) FILTER (WHERE needs.flagged)::numeric / nullif(count(*), 0) AS "% of Screeners"
 FROM analytics.mart_screener_data
 CROSS JOIN LATERAL (
     VALUES
@@ -20,6 +20,7 @@ CROSS JOIN LATERAL (
         ('College Savings', mart_screener_data.needs_college_savings),
         ('Veteran Services', mart_screener_data.needs_veteran_services)
 ) AS needs (need, flagged)
-WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 GROUP BY needs.need
+HAVING count(*) FILTER (WHERE needs.flagged) > 0
 ORDER BY count(*) FILTER (WHERE needs.flagged) DESC, needs.need

@@ -5,4 +5,4 @@ SELECT
     ) AS "Median Annual Benefits"
 FROM analytics.mart_screener_data
 WHERE non_tax_credit_benefits_annual > 0
-    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]

@@ -4,4 +4,4 @@ SELECT
         AS "Median Annual Tax Credits"
 FROM analytics.mart_screener_data
 WHERE tax_credits_annual > 0
-    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]

@@ -1,4 +1,4 @@
--- Monthly Expenses (Median)
+-- Monthly Expenses (Median): screens without expense rows (NULL monthly_expenses) are ignored.
 SELECT
     round((percentile_cont(0.5) WITHIN GROUP (ORDER BY monthly_expenses))::numeric, 0)
         AS "Monthly Expenses (Median)"

@@ -1,17 +1,18 @@
--- What percentage of completed screeners qualified for each benefit?
+-- What percentage of completed screeners qualified for benefits? Programs on the latest
+-- eligibility snapshot with a positive annual value: per benefit (grouped by its slug, labelled
+-- with its display name), screens among the filtered screeners that have it; share = 0-1
+-- fraction of all filtered screeners.
 WITH screens AS (
     SELECT id
     FROM analytics.mart_screener_data
-    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+    WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]
 )
 SELECT
-    q.benefit_display_name AS "Benefit",
-    count(DISTINCT q.screen_id) AS "# of Screeners",
-    round(100.0 * count(DISTINCT q.screen_id) / nullif((SELECT count(*) FROM screens), 0), 1)
-        AS "% of Screeners",
-    round((percentile_cont(0.5) WITHIN GROUP (ORDER BY q.annual_value))::numeric, 0)
-        AS "Median Annual Value"
-FROM analytics.mart_qualified_benefits AS q
-INNER JOIN screens ON q.screen_id = screens.id
-GROUP BY q.benefit_display_name
-ORDER BY count(DISTINCT q.screen_id) DESC, q.benefit_display_name
+    min(b.benefit_display_name) AS "Benefit Name",
+    count(DISTINCT b.screen_id) AS "# of Screeners",
+    count(DISTINCT b.screen_id)::numeric / nullif((SELECT count(*) FROM screens), 0)
+        AS "% of Screeners"
+FROM analytics.mart_qualified_benefits AS b
+INNER JOIN screens ON b.screen_id = screens.id
+GROUP BY b.benefit_name
+ORDER BY count(DISTINCT b.screen_id) DESC, min(b.benefit_display_name)

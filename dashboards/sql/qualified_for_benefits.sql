@@ -6,4 +6,4 @@ SELECT
         4
     ) AS "Qualified for Benefits"
 FROM analytics.mart_screener_data
-WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+WHERE 1 = 1 [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]] [[AND {{utm}}]]

@@ -25,6 +25,7 @@ from components.metabase_content.definitions import (
     OPTIONAL_CLAUSE_RE,
     VARIABLE_RE,
     ParameterDef,
+    bind_columns,
     load_definitions,
     render,
     render_sql,
@@ -116,9 +117,10 @@ def owner_scoped_sql(defs, card, white_label_id: int) -> str:
         column="white_label_id", operator="=",
     )  # fmt: skip
     source = defs.cards.cards[card.key]
+    available = {*card.template_tags, SCOPE_PARAM}  # the filters the tenant's card has
     return render_sql(
-        defs.sql[source.sql], engine="postgres", schema=MART_SCHEMA, params=params,
-        available=set(params), filter_table=defs.parameters.filter_table,
+        bind_columns(defs.sql[source.sql], source.bind), engine="postgres", schema=MART_SCHEMA,
+        params=params, available=available, filter_table=defs.parameters.filter_table,
         window_days=source.window_days,
     )  # fmt: skip
 
@@ -135,12 +137,21 @@ def filter_values(dbdb: DbtDb, white_label_id: int) -> dict[str, object]:
         "GROUP BY partner, county ORDER BY count(*) DESC LIMIT 1"
     )
     partner, county, first, last = rows[0]
-    return {
+    values: dict[str, object] = {
         "partner": partner,
         "county": county,
         "date_from": first + (last - first) / 4,
         "date_to": last,
     }
+    utm = dbdb.rows(
+        f"SELECT utm_source FROM {MART_SCHEMA}.mart_screener_data "
+        f"WHERE white_label_id = {white_label_id} AND partner = {literal(partner)} "
+        f"AND county = {literal(county)} AND coalesce(utm_source, '') <> '' "
+        "GROUP BY utm_source ORDER BY count(*) DESC LIMIT 1"
+    )
+    if utm:  # only tenants with UTM filters have the variable; the others ignore the value
+        values["utm_source"] = utm[0][0]
+    return values
 
 
 SCOPED_TENANTS = [t for t in TENANTS if t[3] >= 0.05]  # tenants with enough sample rows
@@ -208,6 +219,22 @@ def test_tenant_card_results_equal_owner_results_with_explicit_where(
     assert compared >= 20
 
 
+def test_overlay_cards_as_the_tenant_role_equal_the_owner_with_explicit_where(built, defs, plan):
+    """Referrer overlays run on their tenant's connection: RLS + the SQL's baked-in scope."""
+    overlays = [s for s in plan.scopes if s.kind == "overlay"]
+    assert {s.reads for s in overlays} == {"co", "tx"}
+    for scope in overlays:
+        cards = [c for c in plan.cards if c.scope == scope.key]
+        assert len(cards) >= 10
+        for card in cards:
+            as_tenant = query(built, metabase_substitute(card.sql, {}), scope.role_name, TENANT_PW)
+            scoped = metabase_substitute(
+                owner_scoped_sql(defs, card, scope.white_label_id),
+                {SCOPE_PARAM: scope.white_label_id},
+            )
+            assert as_tenant == query(built, scoped, OWNER, OWNER_PW), f"{scope.key}/{card.key}"
+
+
 @pytest.mark.parametrize("slug,white_label_id", [(t[0], t[1]) for t in SCOPED_TENANTS])
 def test_tenant_sees_its_own_screeners_only(built, plan, slug, white_label_id):
     role = Tenant(slug=slug, white_label_id=white_label_id).role_name
@@ -219,6 +246,25 @@ def test_tenant_sees_its_own_screeners_only(built, plan, slug, white_label_id):
     )
     ((total,),) = built.rows(f"SELECT count(*) FROM {MART_SCHEMA}.mart_screener_data")
     assert row == (own,) and 0 < own < total
+
+
+def test_utm_source_filter_narrows_nc_cards_but_not_the_households_medians(built, plan):
+    role = Tenant(slug="nc", white_label_id=5).role_name
+    (source, n), *_ = built.rows(
+        f"SELECT utm_source, count(*) FROM {MART_SCHEMA}.mart_screener_data "
+        "WHERE white_label_id = 5 AND coalesce(utm_source, '') <> '' "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+    )
+
+    def run(key: str, values: dict) -> list[tuple]:
+        return query(
+            built, metabase_substitute(plan.card(("nc", key)).sql, values), role, TENANT_PW
+        )
+
+    assert run("completed_screeners", {"utm_source": source}) == [(n,)]
+    assert run("completed_screeners", {})[0][0] > n
+    median = run("household_size_median", {})
+    assert run("household_size_median", {"utm_source": source}) == median
 
 
 def test_partner_filter_values_are_the_tenants_own(built, plan):

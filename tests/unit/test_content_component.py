@@ -163,8 +163,13 @@ def test_adding_a_tenant_entry_adds_its_content(tenants):
 
 
 def test_dashboard_urls_are_exported_per_tenant_and_global(production, tenants):
+    from components.metabase_content.definitions import load_definitions
+
     urls = production.stack_outputs["metabaseDashboardUrls"]
-    assert set(urls) == {"global"} | {t["slug"] for t in tenants}
+    slugs = {t["slug"] for t in tenants}
+    overlays = {o.key for o in load_definitions().overlays.overlays if o.tenant in slugs}
+    assert overlays == {"cudenver", "cpal"}
+    assert set(urls) == {"global"} | slugs | overlays
     assert all("/dashboard/" in u and not u.endswith("None") for u in urls.values())
 
 

@@ -1,0 +1,7 @@
+-- Completed screeners by month (first day of the submission month), CPAL.
+SELECT date_trunc('month', submission_date)::date AS "Month", count(*) AS "Completed Screeners"
+FROM analytics.mart_screener_data
+WHERE partner IN ('Child Poverty Action Lab (CPAL)')
+    [[AND {{date}}]] [[AND {{partner}}]] [[AND {{county}}]]
+GROUP BY 1
+ORDER BY 1
