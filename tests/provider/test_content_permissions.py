@@ -176,11 +176,14 @@ def test_tenant_groups_query_only_their_own_database(mb: MB, world) -> None:
     apply_plan(mb, world)
     graph = data_graph(mb)
     own = {d.scope: world["databases"][d.ref] for d in world["plan"].databases if d.scope != GLOBAL}
+    kinds = {s.key: s.kind for s in world["plan"].scopes}
     for g in world["plan"].groups:
         if g.scope == GLOBAL:
             continue
+        # overlay viewers (CU Denver, CPAL) only see saved cards: no query access anywhere
+        expected = {own[g.scope]} if kinds[g.scope] == "tenant" else set()
         dbs = graph.get(str(world["groups"][g.ref]), {})
-        assert {int(db) for db, p in dbs.items() if can_query(p)} == {own[g.scope]}, g.name
+        assert {int(db) for db, p in dbs.items() if can_query(p)} == expected, g.name
 
 
 def test_tenant_groups_see_only_their_own_collection(mb: MB, world) -> None:
