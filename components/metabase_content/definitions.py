@@ -636,7 +636,9 @@ def scopes_for(defs: Definitions, tenants: Sequence[Any], *, bigquery: bool) -> 
         dict.fromkeys(
             c
             for t in tenants
-            if overrides.get(t.slug, {}).get("ga_in_global", defs.features.defaults.get("ga_in_global", True))
+            if overrides.get(t.slug, {}).get(
+                "ga_in_global", defs.features.defaults.get("ga_in_global", True)
+            )
             for c in t.state_codes
         )
     )
