@@ -381,9 +381,20 @@ GA4_EVENTS = [
 
 
 # --- generated sessions for every state (mfb-infra preview) -----------------------------------
-STEPS = ("language", "zip-code", "household-size", "member-basics", "income", "confirm-information")
+STEPS = (
+    "language",
+    "disclaimer",
+    "zip-code",
+    "household-size",
+    "member-basics",
+    "income",
+    "confirm-information",
+)
 CESN_STEPS = ("cesn-utility-status", "cesn-household", "cesn-income")
 MEDIUMS = (("organic", "google"), ("referral", "partner.org"), ("cpc", "google"), (None, None))
+
+
+SAMPLE_PROGRAMS = ((7, "SNAP"), (9, "WIC"), (11, "Medicaid"), (12, "LIHEAP"))
 
 
 def sample_events(
@@ -422,7 +433,9 @@ def sample_events(
                 out.append(ev(day, t + 1, "screener_form_start", user, session,
                               screener_state=state))  # fmt: skip
                 steps = CESN_STEPS if state == "cesn" else STEPS
-                reached = rng.randint(1, len(steps))
+                # about half the sessions finish: enough results viewers per state for the
+                # program cards' thresholds (shown to 20+ screenings per program and state)
+                reached = len(steps) if rng.random() < 0.5 else rng.randint(1, len(steps))
                 for i, step in enumerate(steps[:reached]):
                     at = t + 2 + 3 * i
                     common = {**st, "screener_step_name": step, "screener_step_number": i + 1}
@@ -443,13 +456,50 @@ def sample_events(
                               page_location=f"{page}/results/benefits"))  # fmt: skip
                 out.append(ev(day, done + 1, "screener_results_loaded", user, session, **st,
                               program_count=rng.randint(1, 9)))  # fmt: skip
+                out.append(ev(day, done + 2, "view_item_list", user, session, **st,
+                              items=[item("results_programs", str(pid), name)
+                                     for pid, name in SAMPLE_PROGRAMS]))  # fmt: skip
                 if rng.random() < 0.6:
+                    pid = SAMPLE_PROGRAMS[rng.randrange(len(SAMPLE_PROGRAMS))][0]
                     out.append(ev(day, done + 5, "screener_program_more_info", user, session,
-                                  **st, program_id=rng.randint(1, 12)))  # fmt: skip
+                                  **st, program_id=pid))  # fmt: skip
                     if rng.random() < 0.5:
-                        out.append(ev(day, done + 9, "screener_apply_click", user, session, **st))
+                        out.append(ev(day, done + 9, "screener_apply_click", user, session, **st,
+                                      program_id=pid))  # fmt: skip
                         out.append(ev(day, done + 10, "outbound_link", user, session,
                                       link_url="https://apply.example.gov",
                                       link_domain="apply.example.gov",
                                       outbound="true"))  # fmt: skip
+    out.extend(restated_screenings(states))
+    return out
+
+
+def _restate(value, state: str):
+    if isinstance(value, str):
+        return value.replace(f"{SITE}/co/", f"{SITE}/{state}/").replace(
+            f"{SITE}/co", f"{SITE}/{state}"
+        )
+    return value
+
+
+def restated_screenings(
+    states: tuple[str, ...], users: tuple[str, ...] = ("u1", "u2")
+) -> list[tuple]:
+    """The hand-made co screenings A and B (every event type the GA4 cards read: results,
+    programs, navigators, documents, resources, help, NPS, shares, saves, chrome clicks) copied
+    once per state: state, page paths, screening ids, users and session ids made the state's.
+    Deterministic; gives every tenant's GA4 card rows in `mfb-infra preview`."""
+    out: list[tuple] = []
+    for n, state in enumerate(states, start=1):
+        for suffix, day, micros, name, user, params, items in GA4_EVENTS:
+            if user not in users:
+                continue
+            p = {k: _restate(v, state) for k, v in params.items()}
+            if p.get("screener_state") == "co":
+                p["screener_state"] = state
+            if "screener_uid" in p:
+                p["screener_uid"] = f"{p['screener_uid']}-{state}"
+            if "ga_session_id" in p:
+                p["ga_session_id"] = 100_000 * n + int(p["ga_session_id"])
+            out.append((suffix, day, micros, name, f"{user}-{state}", p, list(items)))
     return out

@@ -153,7 +153,8 @@ def _fake_outputs(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]
             "PermissionsGroup": "group_id",
         }.get(typ.rsplit(":", 1)[-1])
         if id_key:
-            out[id_key] = int(hashlib.sha256(name.encode()).hexdigest()[:5], 16) + 1
+            # 7 hex digits: ~1000 content objects in production would collide in 5 (birthday bound)
+            out[id_key] = int(hashlib.sha256(name.encode()).hexdigest()[:7], 16) + 1
     elif typ == "heroku:index/app:App" or typ == "heroku:app/app:App":
         app = inputs.get("name", name)
         out.update(

@@ -12,7 +12,11 @@ SQL conventions (see dashboards/content/parameters.yaml):
   optional clause per dashboard parameter bound to it (plain Metabase variables), or to a fixed
   predicate for `window_days` cards. Optional clauses whose variables are not parameters of the
   scope's dashboards are dropped (global cards therefore carry no `[[ ]]` at all).
-- BigQuery cards use `__BQ__.<mart>` and `__STATE_FILTER__` (the scope's GA state codes).
+- BigQuery cards use `__BQ__.<mart>` and `__STATE_FILTER__` (the scope's GA state codes; on
+  the global scope the codes of tenants with feature `ga_in_global`, "G6" in the inventory).
+  `__STATE_FILTER_NULL__` also keeps rows with no state on the global scope ("G6∅") and
+  `__STATE_FILTER_NOT_CESN__` further drops CESN rows (`is_cesn`, "G6∅¬C"); on a tenant both
+  equal `__STATE_FILTER__`. `__GA_EPOCH__` is the first day GA4 cards read (GA_EPOCH).
 - `__NAME__` placeholders are column names bound per card (`bind:` in cards.yaml), so one query
   serves several cards; only plain lower-case column names can be bound.
 
@@ -38,7 +42,7 @@ REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS_DIR = REPO / "dashboards"
 GRID_COLUMNS = 24
 GLOBAL = "global"
-DERIVED_FEATURES = ("ga", "bigquery")
+DERIVED_FEATURES = ("ga", "ga_states", "bigquery")
 TAG_NAMESPACE = uuid.UUID("6f1d7c1e-8a51-4d0b-9d0e-0d6b6b7a2f10")
 
 OPTIONAL_CLAUSE_RE = re.compile(r"\[\[(.*?)\]\]", re.S)
@@ -47,7 +51,10 @@ SLOT_RE = re.compile(r"\[\[\s*AND\s+\{\{\s*([A-Za-z_]+)\s*\}\}\s*\]\]", re.I)
 PG_SCHEMA_RE = re.compile(r"\banalytics\.(mart_[a-z0-9_]+)\b")
 BQ_TABLE_RE = re.compile(r"__BQ__\.([A-Za-z0-9_]+)")
 BIND_RE = re.compile(r"__([A-Z][A-Z0-9_]*?)__")
-BQ_SENTINELS = {"BQ", "STATE_FILTER"}
+BQ_SENTINELS = {"BQ", "STATE_FILTER", "STATE_FILTER_NULL", "STATE_FILTER_NOT_CESN", "GA_EPOCH"}
+# The analytics epoch (upstream-content.md §0 "E"): the first full day every screener event,
+# results-page impressions included, was recorded correctly in production.
+GA_EPOCH = "2026-07-29"
 IDENT_RE = r"^[a-z_][a-z0-9_]*$"
 
 Display = Literal["table", "scalar", "bar", "row", "line", "area", "pie", "funnel", "combo"]
@@ -199,6 +206,7 @@ class CardDef(_Def):
     percent: list[str] = Field(default_factory=list)
     currency: list[str] = Field(default_factory=list)
     mini_bar: list[str] = Field(default_factory=list)
+    rate: list[str] = Field(default_factory=list)
     state_column: str = "state_code"
     bind: dict[str, str] = Field(default_factory=dict)
     visualization_settings: dict[str, Any] = Field(default_factory=dict)
@@ -623,7 +631,17 @@ class TenantInput:
 def scopes_for(defs: Definitions, tenants: Sequence[Any], *, bigquery: bool) -> list[Scope]:
     """The global scope, then one scope per tenant (stack order) with its features."""
     base = {k for k, v in defs.features.defaults.items() if v}
-    all_codes = tuple(dict.fromkeys(c for t in tenants for c in t.state_codes))
+    overrides = defs.features.overrides
+    all_codes = tuple(
+        dict.fromkeys(
+            c
+            for t in tenants
+            if overrides.get(t.slug, {}).get(
+                "ga_in_global", defs.features.defaults.get("ga_in_global", True)
+            )
+            for c in t.state_codes
+        )
+    )
     glob = set(defs.features.defaults)
     if bigquery:
         glob.add("bigquery")
@@ -636,6 +654,8 @@ def scopes_for(defs: Definitions, tenants: Sequence[Any], *, bigquery: bool) -> 
         feats = set(base)
         for feat, on in defs.features.overrides.get(t.slug, {}).items():
             (feats.add if on else feats.discard)(feat)
+        if t.state_codes:
+            feats.add("ga_states")  # the GA tabs are listed (cards need `ga`)
         if bigquery:
             feats.add("bigquery")
             if t.state_codes:
@@ -688,6 +708,7 @@ def render_sql(
     bq_dataset: str | None = None,
     state_codes: Sequence[str] = (),
     state_column: str = "state_code",
+    global_scope: bool = False,
 ) -> str:
     """SQL as Metabase should store it for one scope (see module docstring)."""
     available = set(available)
@@ -712,7 +733,13 @@ def render_sql(
             raise DefinitionError("BigQuery card rendered without a project.dataset")
         sql = BQ_TABLE_RE.sub(lambda m: f"`{bq_dataset}.{m.group(1)}`", sql)
         codes = ", ".join("'" + c.replace("'", "''") + "'" for c in state_codes)
-        sql = sql.replace("__STATE_FILTER__", f"{state_column} IN ({codes})" if codes else "FALSE")
+        in_codes = f"{state_column} IN ({codes})" if codes else "FALSE"
+        with_null = f"({in_codes} OR {state_column} IS NULL)" if global_scope else in_codes
+        not_cesn = f"({with_null} AND NOT coalesce(is_cesn, FALSE))" if global_scope else in_codes
+        sql = sql.replace("__STATE_FILTER_NOT_CESN__", not_cesn)
+        sql = sql.replace("__STATE_FILTER_NULL__", with_null)
+        sql = sql.replace("__STATE_FILTER__", in_codes)
+        sql = sql.replace("__GA_EPOCH__", f"DATE '{GA_EPOCH}'")
 
     def optional(m: re.Match[str]) -> str:
         names = set(VARIABLE_RE.findall(m.group(1)))
@@ -756,6 +783,8 @@ def _viz(card: CardDef) -> dict[str, Any]:
         merge(col, {"number_style": "percent", "decimals": 0})
     for col in card.currency:
         merge(col, {"number_style": "currency", "currency": "USD", "decimals": 0})
+    for col in card.rate:  # GA4 rates are 0-100 already: 1 decimal and a "%" suffix
+        merge(col, {"suffix": "%", "decimals": 1})
     for col in card.mini_bar:
         merge(col, {"show_mini_bar": True})
     if settings:
@@ -935,6 +964,7 @@ def render(
                 params=params, available=available, filter_table=defs.parameters.filter_table,
                 window_days=card.window_days, bq_dataset=bq_dataset,
                 state_codes=scope.state_codes, state_column=card.state_column,
+                global_scope=scope.kind == "global",
             )  # fmt: skip
             coll = next((c.ref for c in collections if c.scope == scope.key), None)
             if coll is None:

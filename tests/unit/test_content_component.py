@@ -124,7 +124,7 @@ def _id(reg) -> int:
     """The id the mocks gave this resource (see mfb_infra.program._fake_outputs)."""
     import hashlib
 
-    return int(hashlib.sha256(reg.name.encode()).hexdigest()[:5], 16) + 1
+    return int(hashlib.sha256(reg.name.encode()).hexdigest()[:7], 16) + 1
 
 
 def test_all_users_get_nothing_on_managed_collections_and_databases(production):
