@@ -24,7 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # commands whose first argument is a sub-command handled by the module's main(rest)
 SUBCOMMANDS: dict[str, tuple[str, ...]] = {"metabase": ("sync", "export")}
 # sub-commands handled by a module of their own (others: the command's module)
-SUBCOMMAND_MODULES: dict[tuple[str, str], str] = {("metabase", "export"): "mfb_infra.metabase_export"}
+SUBCOMMAND_MODULES: dict[tuple[str, str], str] = {
+    ("metabase", "export"): "mfb_infra.metabase_export"
+}
 
 
 def _usage() -> str:
