@@ -26,8 +26,12 @@ of them adopts the live objects by name (the providers' create) and writes nothi
 
 Filters: every dashboard filter must already be declared in ``dashboards/content/parameters.yaml``
 (by its id); cards are wired to each dashboard filter whose id is one of their template tags, as
-the renderer wires them, and a live wiring that differs is an error naming the card. Field-filter
-tags (``type: dimension``) are not exported: the command stops and names the card.
+the renderer wires them, and a live wiring that differs is an error naming the card. Field
+filters (template tags of ``type: dimension``) are written in the declared form, by name: the SQL
+keeps the bare slot (``[[AND {{partner}}]]``) and the tag itself is rendered from
+``parameters.yaml`` (``tag_type: dimension`` + ``column``), so no Metabase field id reaches the
+files; the export checks that each live tag is a field filter exactly where ``parameters.yaml``
+declares one (which field a live tag points at is the Card provider's to map, not compared here).
 
 Credentials come from the environment (``--password-env`` / ``--api-key-env`` name the
 variables), never from the command line. Existing files are never overwritten without
@@ -87,6 +91,15 @@ def slug(text: str) -> str:
 
 
 # ------------------------------------------------------------------------------ SQL
+def _clause(p: ParameterDef, table: str) -> str:
+    """The optional clause ``render_sql`` writes for one parameter: a field filter (tag type
+    ``dimension``, declared by name) is the bare tag, Metabase writing the predicate; a plain
+    variable is compared to its column."""
+    if getattr(p, "tag_type", None) == "dimension":
+        return f"[[AND {{{{{p.id}}}}}]]"
+    return f"[[AND {table}.{p.column} {p.operator} {{{{{p.id}}}}}]]"
+
+
 def unrender_sql(
     sql: str, engine: str, params: Mapping[str, ParameterDef], filter_table: str, rev: Reverse
 ) -> tuple[str, int | None]:
@@ -98,9 +111,7 @@ def unrender_sql(
         for p in params.values():
             slots.setdefault(p.slot, []).append(p)
         for name, bound in slots.items():
-            rendered = " ".join(
-                f"[[AND {table}.{p.column} {p.operator} {{{{{p.id}}}}}]]" for p in bound
-            )
+            rendered = " ".join(_clause(p, table) for p in bound)
             sql = sql.replace(rendered, f"[[AND {{{{{name}}}}}]]")
         date = slots.get("date")
         column = date[0].column if date else "submission_date"
@@ -176,15 +187,19 @@ def export_card(
         )
     params = defs.parameter_by_id
     for name, tag in tags.items():
-        if tag.get("type") == "dimension":
-            raise ExportError(
-                f"{where}: card {card.get('name')!r} uses the field filter {{{{{name}}}}}; "
-                "field-filter tags are not exported yet: declare it by hand"
-            )
         if name not in params:
             raise ExportError(
                 f"{where}: card {card.get('name')!r} uses {{{{{name}}}}}, which is not a "
                 "parameter in dashboards/content/parameters.yaml: declare it there first"
+            )
+        # a field filter is declared by name (parameters.yaml: tag_type dimension, column), the
+        # card's tag rendered from it: the live tag must be one, and a plain variable the other
+        live_dim = tag.get("type") == "dimension"
+        if live_dim != (getattr(params[name], "tag_type", None) == "dimension"):
+            raise ExportError(
+                f"{where}: card {card.get('name')!r}: {{{{{name}}}}} is a "
+                f"{'field filter' if live_dim else 'plain variable'} in Metabase but "
+                f"parameters.yaml declares tag_type {params[name].tag_type!r}: make them agree"
             )
     sql, window = unrender_sql(sql, engine, params, defs.parameters.filter_table, rev)
     state_column = None

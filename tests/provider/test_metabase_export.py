@@ -309,3 +309,26 @@ def test_unrender_restores_filter_slots() -> None:
         rendered, "postgres", params, defs.parameters.filter_table, rev
     )
     assert (back, window) == (text, None)
+
+
+def test_unrender_writes_a_field_filter_back_as_its_bare_slot() -> None:
+    """A field filter (tag type dimension, declared by name) renders as the bare tag, Metabase
+    writing the predicate; export writes it back as the slot the parameter is bound to."""
+    from types import SimpleNamespace
+
+    dim = SimpleNamespace(id="date_range", slot="date", tag_type="dimension", column="x")
+    plain = SimpleNamespace(
+        id="partner", slot="partner", tag_type="text", column="partner", operator="="
+    )
+    sql = (
+        "SELECT 1 FROM analytics.mart_screener_data WHERE TRUE [[AND {{date_range}}]] "
+        "[[AND analytics.mart_screener_data.partner = {{partner}}]]\n"
+    )
+    params = {"date_range": dim, "partner": plain}
+    back, _ = metabase_export.unrender_sql(
+        sql, "postgres", params, "mart_screener_data", metabase_export.Reverse()
+    )
+    assert back == (
+        "SELECT 1 FROM analytics.mart_screener_data WHERE TRUE [[AND {{date}}]] "
+        "[[AND {{partner}}]]\n"
+    )
