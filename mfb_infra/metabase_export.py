@@ -69,6 +69,7 @@ PERCENT = {"number_style": "percent", "decimals": 0}
 CURRENCY = {"number_style": "currency", "currency": "USD", "decimals": 0}
 MINI_BAR = {"show_mini_bar": True}
 COLUMN_KEY_RE = re.compile(r'^\["name","(.+)"\]$')
+BLANK_BEFORE_RE = re.compile(r"\n(?:[ \t]*\n)+(?=[ \t]*(?:GROUP|ORDER|SELECT|FROM|\)))")
 ENGINES = {"postgres": "postgres", "bigquery-cloud-sdk": "bigquery"}
 
 
@@ -127,6 +128,9 @@ def unrender_sql(
     else:
         if rev.bq_dataset:
             sql = re.sub(rf"`{re.escape(rev.bq_dataset)}\.([A-Za-z0-9_]+)`", r"__BQ__.\1", sql)
+    # rendering removes one blank line before GROUP/ORDER/SELECT/FROM/")" (where dropped clauses
+    # leave one): add one there, so the blank lines Metabase holds come back
+    sql = BLANK_BEFORE_RE.sub(lambda m: m.group(0) + "\n", sql)
     return sql, window
 
 
