@@ -48,8 +48,12 @@ PREFIX = "exp_"
 VARIABLE_NAMES = definitions.VARIABLE_RE
 #: (definition file replaced, export arguments); the plan names each dashboard
 EXPORTS = {
-    "global.yaml": ("global", "main", ["--scope", "global"]),
-    "cpal.yaml": ("cpal", "main", ["--scope", "overlay", "--overlay", "cpal"]),
+    "global.yaml": ("global", "main", ["--scope", "global", "--stack", "production"]),
+    "cpal.yaml": (
+        "cpal",
+        "main",
+        ["--scope", "overlay", "--overlay", "cpal", "--stack", "production", "--tenant", "tx"],
+    ),
 }
 
 
@@ -104,7 +108,7 @@ def content_view(double: MetabaseDouble) -> dict[str, Any]:
 def export(double: MetabaseDouble, out: Path, name: str, collection: str, args: list[str]) -> int:
     return cli_main(
         ["metabase", "export", "--url", double.url, "--email",
-         production_content(bigquery=False).admin_email,
+         production_content(bigquery=True).admin_email,
          "--password-env", "MFB_TEST_MB_PASSWORD", "--name", name, "--collection", collection,
          "--out", str(out), "--key", "main", "--card-prefix", PREFIX, *args]
     )  # fmt: skip
@@ -154,7 +158,7 @@ def _names(plan: Any, scope: str, key: str) -> tuple[str, str]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     mp = pytest.MonkeyPatch()
     mp.setenv("MFB_TEST_MB_PASSWORD", ADMIN_PASSWORD)
-    base = production_content(bigquery=False)
+    base = production_content(bigquery=True)
     double = start_double(base)
     content = base.for_url(double.url)
     try:
@@ -162,7 +166,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         assert made.ok, errors_of(made)
         # changed behind the state's back (as Terraform's content differs from ours): a card of
         # a dashboard that is not exported, and a collection's description
-        plan = definitions.render_for_config(_stack(), bigquery=False)
+        plan = definitions.render_for_config(_stack(), bigquery=True)
         tx_card = next(c for c in double.cards.values() if c["name"] == "Completed Screeners"
                        and c["collection_id"] == _collection_id(double, plan, "tx"))  # fmt: skip
         tx_card["description"] = "made by terraform"
@@ -177,7 +181,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         root = declared_with(exported, tmp)
         original = definitions.load_definitions
         mp.setattr(definitions, "load_definitions", lambda r=root: original(r))
-        declared = production_content.__wrapped__(bigquery=False).for_url(double.url)
+        declared = production_content.__wrapped__(bigquery=True).for_url(double.url)
         engine = HostEngine()  # an empty state: nothing of what Metabase holds is Pulumi's yet
         double.reset_counts()
         adopt = operate(engine, declared, lambda e: e.up(declared.resources))
@@ -221,7 +225,7 @@ def test_first_up_puts_back_what_changed_behind_its_back(world: World) -> None:
 
 def test_exported_dashboards_and_cards_are_unchanged_by_the_up(world: World) -> None:
     after = content_view(world.double)
-    plan = definitions.render_for_config(_stack(), bigquery=False)
+    plan = definitions.render_for_config(_stack(), bigquery=True)
     checked = 0
     for scope, key, _args in EXPORTS.values():
         name, _coll = _names(plan, scope, key)
@@ -243,10 +247,11 @@ def test_second_up_writes_nothing(world: World) -> None:
 
 def test_export_refuses_to_overwrite_without_force(world: World, capsys) -> None:
     out = world.exported["global.yaml"]
-    name, coll = _names(definitions.render_for_config(_stack(), bigquery=False), "global", "main")
-    assert export(world.double, out, name, coll, ["--scope", "global"]) == 1
+    name, coll = _names(definitions.render_for_config(_stack(), bigquery=True), "global", "main")
+    args = EXPORTS["global.yaml"][2]
+    assert export(world.double, out, name, coll, args) == 1
     assert "pass --force" in capsys.readouterr().err
-    assert export(world.double, out, name, coll, ["--scope", "global", "--force"]) == 0
+    assert export(world.double, out, name, coll, [*args, "--force"]) == 0
 
 
 def test_export_names_a_missing_dashboard(world: World, tmp_path: Path, capsys) -> None:
@@ -259,16 +264,19 @@ def test_tenant_export_renders_back_to_the_tenants_plan(world: World, tmp_path: 
     """NC (UTM filters, totals rows): its exported dashboard, declared as the tenant template and
     rendered for NC, is NC's plan again (same SQL, tags, settings, tabs, layout, wiring)."""
     cfg = _stack()
-    plan = definitions.render_for_config(cfg, bigquery=False)
+    plan = definitions.render_for_config(cfg, bigquery=True)
     name, coll = _names(plan, "nc", "main")
     out = tmp_path / "nc"
     args = ["--scope", "tenant", "--stack", "production", "--tenant", "nc"]
     assert export(world.double, out, name, coll, args) == 0
     root = declared_with({"tenant.yaml": out}, tmp_path)
     nc = [t for t in cfg.tenants if t.slug == "nc"]
-    again = definitions.render(definitions.load_definitions(root), nc,
-                               schema=cfg.database.schema_name)  # fmt: skip
-    want = definitions.render(definitions.load_definitions(), nc, schema=cfg.database.schema_name)
+    dataset = f"{cfg.gcp.project}.{cfg.gcp.analytics_dataset}"
+    again, want = (
+        definitions.render(definitions.load_definitions(r), nc, schema=cfg.database.schema_name,
+                           bigquery=True, bq_dataset=dataset)
+        for r in (root, definitions.DASHBOARDS_DIR)
+    )  # fmt: skip
 
     def dash_view(p: Any) -> Any:
         d = next(x for x in p.dashboards if x.scope == "nc")
@@ -367,3 +375,15 @@ def test_every_production_card_sql_renders_back_from_its_export() -> None:
         assert again == card.sql, (card.scope, card.key)
         checked[engine] += 1
     assert checked["postgres"] > 100 and checked["bigquery"] > 20, checked
+
+
+def test_exported_sql_is_written_in_the_declared_form(world: World) -> None:
+    """No stack-specific names in the files: the schema as analytics., the BigQuery dataset as
+    __BQ__., the GA state codes as __STATE_FILTER__, the filter clauses as slots."""
+    cfg = _stack()
+    texts = [p.read_text() for p in (world.exported["global.yaml"] / "sql").iterdir()]
+    dataset = f"{cfg.gcp.project}.{cfg.gcp.analytics_dataset}"
+    ga = [t for t in texts if "__BQ__." in t]
+    assert ga and all("__STATE_FILTER__" in t for t in ga)
+    assert not any(dataset in t for t in texts)
+    assert all("[[" not in t for t in texts)  # global cards carry no filters
