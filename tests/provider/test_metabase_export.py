@@ -14,6 +14,7 @@ few objects changed behind its back. Then:
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
@@ -386,4 +387,8 @@ def test_exported_sql_is_written_in_the_declared_form(world: World) -> None:
     ga = [t for t in texts if "__BQ__." in t]
     assert ga and all("__STATE_FILTER__" in t for t in ga)
     assert not any(dataset in t for t in texts)
-    assert all("[[" not in t for t in texts)  # global cards carry no filters
+    # global cards carry no filters; the 7-day card's fixed window is the date slot again
+    clauses = {c for t in texts for c in re.findall(r"\[\[.*?\]\]", t)}
+    assert clauses == {"[[AND {{date}}]]"}
+    cards = yaml.safe_load((world.exported["global.yaml"] / "content/cards.yaml").read_text())
+    assert [c.get("window_days") for c in cards["cards"].values() if "window_days" in c] == [7]
