@@ -392,3 +392,23 @@ def test_exported_sql_is_written_in_the_declared_form(world: World) -> None:
     assert clauses == {"[[AND {{date}}]]"}
     cards = yaml.safe_load((world.exported["global.yaml"] / "content/cards.yaml").read_text())
     assert [c.get("window_days") for c in cards["cards"].values() if "window_days" in c] == [7]
+
+
+def test_a_card_wired_otherwise_than_declared_cards_are_is_refused(
+    world: World, tmp_path: Path, capsys
+) -> None:
+    """The renderer wires a card to every dashboard filter among its variables; a live card
+    wired to fewer would silently gain filters on the next up, so export names it instead."""
+    plan = definitions.render_for_config(_stack(), bigquery=True)
+    name, coll = _names(plan, "nc", "main")
+    dash = next(d for d in world.double.dashboards.values() if d["name"] == name)
+    dc = next(d for d in dash["dashcards"] if d.get("parameter_mappings"))
+    saved = dc["parameter_mappings"]
+    dc["parameter_mappings"] = saved[:1]
+    try:
+        args = ["--scope", "tenant", "--stack", "production", "--tenant", "nc"]
+        assert export(world.double, tmp_path / "nc", name, coll, args) == 1
+        assert "is wired to filters" in capsys.readouterr().err
+        assert not (tmp_path / "nc").exists()
+    finally:
+        dc["parameter_mappings"] = saved
