@@ -228,11 +228,43 @@ class HerokuConfig(_Model):
         return HEROKU_DYNO_MEMORY_MB[self.dyno_size]
 
 
+ADOPT_REF_RE = re.compile(r"^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$")
+
+
+class MetabaseAdopt(_Model):
+    """Existing Metabase objects the first `up` takes over by id (`metabaseAdopt`), for objects
+    whose live name differs from the declared one (adoption by name covers the rest). Keys are
+    `<scope>/<key>`: scope `global`, a tenant slug or an overlay key; key the content key
+    (cards.yaml, the dashboard's `key`, access.yaml's collection key)."""
+
+    cards: dict[str, int] = Field(default_factory=dict)
+    dashboards: dict[str, int] = Field(default_factory=dict)
+    collections: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("cards", "dashboards", "collections")
+    @classmethod
+    def _refs(cls, v: dict[str, int]) -> dict[str, int]:
+        for ref, id_ in v.items():
+            if not ADOPT_REF_RE.match(ref):
+                raise ValueError(
+                    f"{ref!r} is not '<scope>/<key>' (e.g. 'tx/completed_screeners', 'global/main')"
+                )
+            if id_ <= 0:
+                raise ValueError(f"{ref}: {id_} is not a Metabase id (a positive integer)")
+        seen: dict[int, str] = {}
+        for ref, id_ in v.items():
+            if id_ in seen:
+                raise ValueError(f"{seen[id_]} and {ref} both adopt id {id_}; one object each")
+            seen[id_] = ref
+        return v
+
+
 class MetabaseConfig(_Model):
     version: str
     url: str | None = None
     admin_email: str
     sync_timeout_seconds: int = 2700
+    adopt: MetabaseAdopt = Field(default_factory=MetabaseAdopt)
 
     @field_validator("version")
     @classmethod
@@ -419,6 +451,7 @@ KEYS: dict[str, tuple[str | None, str]] = {
     "metabaseUrl": ("metabase", "url"),
     "metabaseAdminEmail": ("metabase", "admin_email"),
     "metabaseSyncTimeoutSeconds": ("metabase", "sync_timeout_seconds"),
+    "metabaseAdopt": ("metabase", "adopt"),
     "githubRepository": ("github", "repository"),
     "githubProductionReviewerUserIds": ("github", "production_reviewer_user_ids"),
     "githubProductionReviewerTeamIds": ("github", "production_reviewer_team_ids"),
@@ -465,7 +498,12 @@ _HINTS: dict[str, str] = {
 }
 
 
-_JSON_KEYS = {"tenants", "githubProductionReviewerUserIds", "githubProductionReviewerTeamIds"}
+_JSON_KEYS = {
+    "tenants",
+    "githubProductionReviewerUserIds",
+    "githubProductionReviewerTeamIds",
+    "metabaseAdopt",
+}
 
 
 def _decode(value: Any, key: str) -> Any:

@@ -11,7 +11,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "local": ("mfb_infra.local", "up|down: the embedded analytics database (Postgres, dbt, roles)"),
     "sql": ("mfb_infra.sql", "the tenant-access SQL a stack stands for (for DBAs, idempotent)"),
     "sample-data": ("mfb_infra.sample_data", "load Django-shaped sample rows into a Postgres"),
-    "metabase": ("mfb_infra.metabase_sync", "sync: schema sync of the chosen Metabase databases"),
+    "metabase": (
+        "mfb_infra.metabase_sync",
+        "sync: schema sync of the chosen Metabase databases; export: a dashboard as YAML + SQL",
+    ),
     "parity": ("mfb_infra.parity", "staging and production differ only where Pulumi.yaml says"),
     "gate": ("mfb_infra.gate", "refuse a production deploy of a commit staging does not run"),
     "preflight": ("mfb_infra.preflight", "does the live database hold what the content needs?"),
@@ -19,7 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("mfb_infra.preview", "the declared dashboards drawn as a static site (--diff REF)"),
 }
 # commands whose first argument is a sub-command handled by the module's main(rest)
-SUBCOMMANDS: dict[str, tuple[str, ...]] = {"metabase": ("sync",)}
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {"metabase": ("sync", "export")}
+# sub-commands handled by a module of their own (others: the command's module)
+SUBCOMMAND_MODULES: dict[tuple[str, str], str] = {
+    ("metabase", "export"): "mfb_infra.metabase_export"
+}
 
 
 def _usage() -> str:
@@ -41,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         if not rest or rest[0] not in SUBCOMMANDS[cmd]:
             sys.stderr.write(f"usage: mfb-infra {cmd} {{{','.join(SUBCOMMANDS[cmd])}}} [options]\n")
             return 2
-        rest = rest[1:]
+        sub, rest = rest[0], rest[1:]
+        module = importlib.import_module(SUBCOMMAND_MODULES.get((cmd, sub), COMMANDS[cmd][0]))
+        return int(module.main(rest) or 0)
     module = importlib.import_module(COMMANDS[cmd][0])
     return int(module.main(rest) or 0)
 

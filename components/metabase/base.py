@@ -24,7 +24,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, ConfigureRequest, DiffResu
 
 from components._dynamic import is_unknown
 
-from .client import Credentials, MetabaseClient, client_for
+from .client import Credentials, MetabaseClient, MetabaseConfigError, client_for
 from .normalize import same
 
 LOG = logging.getLogger("mfb.metabase")
@@ -203,6 +203,21 @@ def check_type(
     if not isinstance(value, types):
         return [(name, f"{kind}.{name} must be {what}, got {type(value).__name__} {value!r}")]
     return []
+
+
+def adopt_by_id(client: Any, path: str, props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The object ``props['adopt_id']`` names (stack config ``metabaseAdopt``), or None when no
+    id is given. A given id that Metabase does not hold is an error, not a fresh create."""
+    wanted = as_int_id(props.get("adopt_id"))
+    if not wanted:
+        return None
+    found = client.get_or_none(f"{path}/{wanted}")
+    if not isinstance(found, dict):
+        raise MetabaseConfigError(
+            f"metabaseAdopt: Metabase has no {path} with id {wanted} to adopt for "
+            f"{props.get('name')!r}; correct the id (GET /api/{path}/<id>) or remove the entry"
+        )
+    return found
 
 
 def as_int_id(value: Any) -> int | None:

@@ -21,6 +21,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from .base import (
     MetabaseConnection,
     MetabaseProvider,
+    adopt_by_id,
     as_int_id,
     check_type,
     connection_input,
@@ -208,7 +209,8 @@ class CardProvider(MetabaseProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
         body = self._body(props)
-        card = self._find(client, props)  # made by an earlier run that died before recording it?
+        # named in metabaseAdopt, or made by an earlier run that died before recording it?
+        card = adopt_by_id(client, "card", props) or self._find(client, props)
         adopted = card is not None
         if card is None:
             found: list[bool] = []
@@ -294,6 +296,8 @@ class CardArgs:
     parameters: pulumi.Input[list[Any]] = field(default_factory=list)
     mbql: pulumi.Input[Mapping[str, Any]] | None = None
     connection: MetabaseConnection | None = None
+    #: an existing card to take over on create (stack config metabaseAdopt); not diffed
+    adopt_id: int | None = None
 
 
 class Card(Resource, module="metabase", name="Card"):
@@ -321,5 +325,7 @@ class Card(Resource, module="metabase", name="Card"):
             "card_id": None,
             "entity_id": None,
         }
+        if args.adopt_id:
+            props["adopt_id"] = args.adopt_id
         provider = CardProvider()
         super().__init__(provider, name, props, secret_opts(opts, provider.secret_outputs))

@@ -12,6 +12,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from .base import (
     MetabaseConnection,
     MetabaseProvider,
+    adopt_by_id,
     as_int_id,
     check_type,
     connection_input,
@@ -88,7 +89,7 @@ class CollectionProvider(MetabaseProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        coll = self._find(client, props)
+        coll = adopt_by_id(client, "collection", props) or self._find(client, props)
         if coll is not None:
             coll = client.put(f"collection/{coll['id']}", {**self._body(props), "archived": False})
         else:
@@ -141,6 +142,8 @@ class CollectionArgs:
     description: pulumi.Input[str] | None = None
     parent_id: pulumi.Input[int] | None = None
     connection: MetabaseConnection | None = None
+    #: an existing object to take over on create (stack config metabaseAdopt); not diffed
+    adopt_id: int | None = None
 
 
 class Collection(Resource, module="metabase", name="Collection"):
@@ -160,5 +163,7 @@ class Collection(Resource, module="metabase", name="Collection"):
             "collection_id": None,
             "entity_id": None,
         }
+        if args.adopt_id:
+            props["adopt_id"] = args.adopt_id
         provider = CollectionProvider()
         super().__init__(provider, name, props, secret_opts(opts, provider.secret_outputs))

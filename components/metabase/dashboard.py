@@ -32,6 +32,7 @@ from pulumi.dynamic import CreateResult, ReadResult, Resource, UpdateResult
 from .base import (
     MetabaseConnection,
     MetabaseProvider,
+    adopt_by_id,
     as_int_id,
     check_type,
     connection_input,
@@ -358,7 +359,7 @@ class DashboardProvider(MetabaseProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        found = self._find(client, props)
+        found = adopt_by_id(client, "dashboard", props) or self._find(client, props)
         if found is not None:
             live = client.get(f"dashboard/{found['id']}")
             tab_ids, dc_ids = self._put_layout(
@@ -479,6 +480,8 @@ class DashboardArgs:
     dashcards: pulumi.Input[list[Mapping[str, Any]]] = field(default_factory=list)
     width: pulumi.Input[str] | None = None
     connection: MetabaseConnection | None = None
+    #: an existing object to take over on create (stack config metabaseAdopt); not diffed
+    adopt_id: int | None = None
 
 
 class Dashboard(Resource, module="metabase", name="Dashboard"):
@@ -505,5 +508,7 @@ class Dashboard(Resource, module="metabase", name="Dashboard"):
             "tab_ids": None,
             "dashcard_ids": None,
         }
+        if args.adopt_id:
+            props["adopt_id"] = args.adopt_id
         provider = DashboardProvider()
         super().__init__(provider, name, props, secret_opts(opts, provider.secret_outputs))

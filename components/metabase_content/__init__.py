@@ -115,6 +115,7 @@ class MetabaseContent(pulumi.ComponentResource):
                 resource=self,
             )
         self.plan = render_for_config(cfg, definitions, bigquery=bigquery)
+        self._adopt = adopt_map(cfg, self.plan)
         self._conn = MetabaseConnection(
             url=metabase_url,
             email=cfg.metabase.admin_email,
@@ -136,7 +137,12 @@ class MetabaseContent(pulumi.ComponentResource):
         for spec in self.plan.collections:  # strictly one after another
             coll = Collection(
                 f"{name}-collection-{spec.scope}-{spec.key}",
-                CollectionArgs(name=spec.name, description=spec.description, connection=self._conn),
+                CollectionArgs(
+                    name=spec.name,
+                    description=spec.description,
+                    connection=self._conn,
+                    adopt_id=self._adopt["collections"].get(f"{spec.scope}/{spec.key}"),
+                ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous]),
             )
             self.collections[spec.ref] = coll
@@ -240,6 +246,7 @@ class MetabaseContent(pulumi.ComponentResource):
                 display=spec.display,
                 visualization_settings=spec.visualization_settings,
                 connection=self._conn,
+                adopt_id=self._adopt["cards"].get(f"{spec.scope}/{spec.key}"),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -286,6 +293,7 @@ class MetabaseContent(pulumi.ComponentResource):
                 tabs=[{"key": k, "name": n} for k, n in spec.tabs],
                 dashcards=dashcards,
                 connection=self._conn,
+                adopt_id=self._adopt["dashboards"].get(f"{spec.scope}/{spec.key}"),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -374,6 +382,38 @@ def permission_entries(
             {"group_id": gid, "database_id": OTHER_DATABASES, "permissions": dict(NO_DATA_ACCESS)}
         )
     return coll_entries, data_entries
+
+
+def adopt_map(cfg: Any, plan: ContentPlan) -> dict[str, dict[str, int]]:
+    """`metabaseAdopt` checked against what the stack declares: every `<scope>/<key>` must name
+    a declared object of that kind (a typo would otherwise silently create a duplicate)."""
+    adopt = getattr(getattr(cfg, "metabase", None), "adopt", None)
+    declared = {
+        "cards": {f"{c.scope}/{c.key}" for c in plan.cards},
+        "dashboards": {f"{d.scope}/{d.key}" for d in plan.dashboards},
+        "collections": {f"{c.scope}/{c.key}" for c in plan.collections},
+    }
+    out: dict[str, dict[str, int]] = {kind: {} for kind in declared}
+    problems = []
+    for kind, refs in declared.items():
+        given = dict(getattr(adopt, kind, None) or {})
+        for ref in sorted(set(given) - refs):
+            scope = ref.split("/", 1)[0]
+            near = sorted(r for r in refs if r.startswith(f"{scope}/"))[:5]
+            problems.append(
+                (
+                    f"metabaseAdopt.{kind}",
+                    f"{ref!r} is not a {kind[:-1]} this stack declares"
+                    + (f" (in scope {scope!r}: {', '.join(near)}, ...)" if near else "")
+                    + "; keys are '<scope>/<key>' as `mfb-infra snapshot` names the resources",
+                )
+            )
+        out[kind] = given
+    if problems:
+        from components.config import ConfigError
+
+        raise ConfigError(problems, getattr(cfg, "environment", None))
+    return out
 
 
 def fake_id(name: str) -> int:

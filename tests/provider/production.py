@@ -86,16 +86,20 @@ def _replace(value: Any, old: str, new: str) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def production_content(bigquery: bool = True, sync_timeout_seconds: int = 5) -> Content:
+def production_content(
+    bigquery: bool = True, sync_timeout_seconds: int = 5, extra_config: str = ""
+) -> Content:
     """Production's Metabase content (global + every tenant; BigQuery on unless ``bigquery`` is
     False) from the program. ``sync_timeout_seconds``: the double syncs at once, so a wait that
-    lasts longer means the tables will never appear."""
+    lasts longer means the tables will never appear. ``extra_config``: more config overrides, a
+    JSON object (hashable, for the cache)."""
     from mfb_infra.program import cli_config, run_program, unwrap
 
     overrides = {
         "metabaseUrl": PLACEHOLDER_URL,
         "gcpBigqueryEnabled": bigquery,
         "metabaseSyncTimeoutSeconds": sync_timeout_seconds,
+        **(json.loads(extra_config) if extra_config else {}),
     }
     secrets = {"metabaseAdminPassword": ADMIN_PASSWORD, "metabaseBigquerySaKey": FAKE_SA_KEY}
     run = run_program("production", overrides, secret_values=secrets)
