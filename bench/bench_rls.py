@@ -7,7 +7,13 @@ the owner, policies), then, for each card query shape and a large, a middle and 
 tenant, times the query side by side in one run — the tenant role with no filter (its
 role-bound policy `white_label_id = <id>` applies) and the owner with an explicit
 `WHERE white_label_id = <id>` — alternating the order, best of N after a warm-up. Prints the
-ratios (goal: <= 1.2 for every query) and whether each plan uses the white_label_id index.
+ratios (goal: <= 1.2 for every query), which relations the tenant's plan scans (with marts
+partitioned by white_label_id: its own partitions only) and whether both plans are the same.
+
+    .venv/bin/python bench/bench_rls.py --screens 1000000 --json after.json --compare before.json
+
+`--compare` prints the ratios of an earlier run's --json next to this run's (e.g. before and
+after a change to the marts).
 """
 
 from __future__ import annotations
@@ -80,8 +86,23 @@ def _scans(plan: dict) -> set[str]:
     return out
 
 
-def _uses_wl_index(scans: set[str]) -> bool:
-    return any("white_label_id" in s for s in scans)
+def _relations(plan: dict) -> set[str]:
+    out: set[str] = set()
+    stack = [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        if "Relation Name" in node:
+            out.add(node["Relation Name"])
+        stack.extend(node.get("Plans", []) or [])
+    return out
+
+
+def _scope(relations: set[str], white_label_id: int) -> str:
+    """What a tenant plan reads: its own partitions only, or whole tables (every tenant's)."""
+    own = {r for r in relations if r.endswith(f"_wl{white_label_id}")}
+    if relations and own == relations:
+        return "own partition"
+    return "whole table" if relations else "nothing"
 
 
 def _time(conn, sql: str) -> float:
@@ -162,12 +183,9 @@ def run(args) -> int:
                                 best_o = min(best_o, dt)
                             else:
                                 best_t = min(best_t, dt)
-                    scans_o = _scans(
-                        owner.execute("EXPLAIN (FORMAT JSON) " + q_owner).fetchone()[0]
-                    )
-                    scans_t = _scans(
-                        tenant.execute("EXPLAIN (FORMAT JSON) " + q_tenant).fetchone()[0]
-                    )
+                    plan_o = owner.execute("EXPLAIN (FORMAT JSON) " + q_owner).fetchone()[0]
+                    plan_t = tenant.execute("EXPLAIN (FORMAT JSON) " + q_tenant).fetchone()[0]
+                    scans_o, scans_t = _scans(plan_o), _scans(plan_t)
                     rows.append(
                         {
                             "tenant": slug,
@@ -176,21 +194,20 @@ def run(args) -> int:
                             "owner_ms": best_o * 1000,
                             "tenant_ms": best_t * 1000,
                             "ratio": best_t / best_o,
-                            "owner_index": _uses_wl_index(scans_o),
-                            "tenant_index": _uses_wl_index(scans_t),
+                            "tenant_reads": _scope(_relations(plan_t), t.white_label_id),
                             "same_plan": scans_o == scans_t,
                             "tenant_scans": sorted(scans_t),
                         }
                     )
     print(
         f"\n{'tenant':18s} {'screens':>8s} {'query':32s} {'owner ms':>9s} {'tenant ms':>9s} "
-        f"{'ratio':>6s}  wl-index owner/tenant  same plan"
+        f"{'ratio':>6s}  {'tenant plan reads':17s}  same plan"
     )
     for r in rows:
         print(
             f"{r['tenant']:18s} {r['rows']:>8d} {r['query']:32s} {r['owner_ms']:>9.2f} "
-            f"{r['tenant_ms']:>9.2f} {r['ratio']:>6.2f}  {r['owner_index']!s:>5s}/"
-            f"{r['tenant_index']!s:5s}          {r['same_plan']}"
+            f"{r['tenant_ms']:>9.2f} {r['ratio']:>6.2f}  {r['tenant_reads']:17s}  "
+            f"{r['same_plan']}"
         )
     worst = max(rows, key=lambda r: r["ratio"])
     print(
@@ -200,7 +217,23 @@ def run(args) -> int:
     )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2, default=str))
+    if args.compare:
+        compare(json.loads(Path(args.compare).read_text()), rows, args.compare)
     return 0 if worst["ratio"] <= GOAL else 1
+
+
+def compare(before: list[dict], after: list[dict], label: str) -> None:
+    """The ratios of an earlier run (its --json) next to this run's."""
+    old = {(r["tenant"], r["query"]): r for r in before}
+    print(f"\nratio tenant/owner: before = {label}, after = this run")
+    print(f"{'tenant':18s} {'query':32s} {'before':>7s} {'after':>7s}  tenant plan reads after")
+    for r in after:
+        b = old.get((r["tenant"], r["query"]))
+        was = f"{b['ratio']:>7.2f}" if b else f"{'-':>7s}"
+        print(f"{r['tenant']:18s} {r['query']:32s} {was} {r['ratio']:>7.2f}  {r['tenant_reads']}")
+    worst_before = max((b["ratio"] for b in before), default=float("nan"))
+    worst_after = max(r["ratio"] for r in after)
+    print(f"worst ratio: before {worst_before:.2f}, after {worst_after:.2f} (goal <= {GOAL})")
 
 
 def main(argv=None) -> int:
@@ -214,6 +247,7 @@ def main(argv=None) -> int:
     p.add_argument("--tenants", nargs="+", default=list(DEFAULT_TENANTS))
     p.add_argument("--reuse", action="store_true", help="skip the build; reuse the database")
     p.add_argument("--json", help="also write the measurements here")
+    p.add_argument("--compare", help="a --json file of an earlier run: print its ratios next to these")
     return run(p.parse_args(argv))
 
 

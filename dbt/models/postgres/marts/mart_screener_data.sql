@@ -5,7 +5,7 @@
     on_schema_change='fail',
     pre_hook="{{ capture_screen_scope() }}",
     post_hook=[
-        "{{ ensure_index('id', unique=true) }}",
+        "{{ ensure_index('id') }}",
         "{{ ensure_index('source_updated_at') }}",
     ],
 ) }}
