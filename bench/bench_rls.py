@@ -138,12 +138,27 @@ def build(args) -> tuple[str, dict[str, str]]:
     owner_dsn = dsn_with_login(db_dsn, local.OWNER_ROLE, passwords[local.OWNER_ROLE])
     local.run_dbt_build(owner_dsn, plan.schema, root / "dbt-target-bench")
     print(f"dbt build: {time.monotonic() - t:.0f} s", flush=True)
-    local.apply_access_sql(db_dsn, plan, passwords)
+    finish(db_dsn, plan, passwords)
+    return db_dsn, passwords
+
+
+def finish(db_dsn: str, plan, passwords: dict[str, str]) -> None:
+    """Access SQL after the build, then VACUUM ANALYZE. Autovacuum's ANALYZE of the freshly
+    built marts can deadlock with the access SQL's GRANT + DROP/CREATE POLICY (PostgreSQL
+    aborts the access SQL's transaction); the SQL is idempotent, so it is simply retried."""
     import psycopg
 
+    for attempt in range(1, 4):
+        try:
+            local.apply_access_sql(db_dsn, plan, passwords)
+            break
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 3:
+                raise
+            print("access SQL: deadlock with autovacuum; retrying", flush=True)
+            time.sleep(2)
     with psycopg.connect(db_dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    return db_dsn, passwords
 
 
 def run(args) -> int:

@@ -154,7 +154,7 @@ def _own_partitions(dbdb: DbtDb, white_label_id: int) -> dict[str, int]:
 def test_every_mart_is_list_partitioned_by_white_label_id(dbdb):
     keys = dict(
         dbdb.rows(
-            "SELECT c.relname, p.partstrat || ':' || a.attname FROM pg_partitioned_table p "
+            "SELECT c.relname, p.partstrat::text || ':' || a.attname FROM pg_partitioned_table p "
             "JOIN pg_class c ON c.oid = p.partrelid "
             "JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0] "
             f"WHERE c.relnamespace = '{MART_SCHEMA}'::regnamespace"
