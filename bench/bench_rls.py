@@ -262,7 +262,9 @@ def main(argv=None) -> int:
     p.add_argument("--tenants", nargs="+", default=list(DEFAULT_TENANTS))
     p.add_argument("--reuse", action="store_true", help="skip the build; reuse the database")
     p.add_argument("--json", help="also write the measurements here")
-    p.add_argument("--compare", help="a --json file of an earlier run: print its ratios next to these")
+    p.add_argument(
+        "--compare", help="a --json file of an earlier run: print its ratios next to these"
+    )
     return run(p.parse_args(argv))
 
 

@@ -20,8 +20,6 @@ import pytest
 from mfb_infra.pgserver import PgServer
 from tests.integration.dbt_fixtures import (
     MART_SCHEMA,
-    OWNER,
-    OWNER_PW,
     TENANT_PW,
     TENANT_ROLES,
     DbtDb,
@@ -36,6 +34,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.dbt]
 
 SCREENS = 3000
 PART_SCHEMA = f"{MART_SCHEMA}_internal"
+MART = "mart_screener_data"
 TENANT, TENANT_ID = "wl_ma_38_ro", 38  # a small tenant: most rows of every mart are others'
 BIG_TENANT_ID = 1  # co, the largest share
 _names = itertools.count()
@@ -131,7 +130,9 @@ def _foreign_rows_in_plan(plan: list, own: dict[str, int]) -> list[str]:
         if rel not in own:
             leaks.append(f"{node['Node Type']} on {rel} (not the tenant's)")
         elif read > own[rel]:
-            leaks.append(f"{node['Node Type']} on {rel} read {read:.0f} rows, tenant has {own[rel]}")
+            leaks.append(
+                f"{node['Node Type']} on {rel} read {read:.0f} rows, tenant has {own[rel]}"
+            )
     return leaks
 
 
@@ -205,7 +206,10 @@ def test_tenant_select_on_a_partition_is_refused(dbdb):
 
 def test_a_partition_granted_by_mistake_still_shows_a_tenant_nothing(dbdb):
     other = f"mart_screener_data_wl{BIG_TENANT_ID}"
-    dbdb.rows(f"GRANT USAGE ON SCHEMA {PART_SCHEMA} TO {TENANT}; GRANT SELECT ON {PART_SCHEMA}.{other} TO {TENANT}")
+    dbdb.rows(
+        f"GRANT USAGE ON SCHEMA {PART_SCHEMA} TO {TENANT}; "
+        f"GRANT SELECT ON {PART_SCHEMA}.{other} TO {TENANT}"
+    )
     try:
         with _tenant(dbdb) as conn:
             seen = conn.execute(f"SELECT count(*) FROM {PART_SCHEMA}.{other}").fetchone()[0]
@@ -247,6 +251,21 @@ def test_tenant_explain_analyze_shows_only_its_own_partition(dbdb, query, attack
     assert foreign == []
 
 
+def test_a_prepared_statements_generic_plan_reads_only_the_tenants_partition(dbdb):
+    """Metabase's JDBC driver prepares statements server-side: the generic plan (parameters
+    unknown at planning) is pruned by the policy's literal just the same."""
+    own = _own_partitions(dbdb, TENANT_ID)
+    with _tenant(dbdb) as conn:
+        conn.execute(ATTACKER_SETTINGS + "; SET plan_cache_mode = force_generic_plan")
+        conn.execute(
+            "PREPARE card(date) AS SELECT county, count(*) FROM analytics.mart_screener_data "
+            "WHERE submission_date >= $1 GROUP BY county"
+        )
+        plan = _explain(conn, "EXECUTE card('2026-01-01')", analyze=True)
+    assert _foreign_rows_in_plan(plan, own) == []
+    assert {n["Relation Name"] for n in _scan_nodes(plan)} == {f"mart_screener_data_wl{TENANT_ID}"}
+
+
 @pytest.fixture(scope="module")
 def flat_copy(dbdb) -> Iterator[str]:
     """Control: the same mart as one table (the previous design: RLS + the same literal policy
@@ -263,7 +282,8 @@ def flat_copy(dbdb) -> Iterator[str]:
 
 
 def test_control_one_table_tells_the_tenant_about_other_tenants_rows(dbdb, flat_copy):
-    (own_rows,) = dbdb.rows(f"SELECT count(*) FROM {flat_copy} WHERE white_label_id = {TENANT_ID}")[0]
+    own_sql = f"SELECT count(*) FROM {flat_copy} WHERE white_label_id = {TENANT_ID}"
+    (own_rows,) = dbdb.rows(own_sql)[0]
     sql = QUERIES["own where on a range"].replace("analytics.mart_screener_data", flat_copy)
     with _tenant(dbdb) as conn:
         conn.execute(ATTACKER_SETTINGS)
@@ -321,9 +341,7 @@ def test_no_inherited_statistics_on_a_parent_even_after_a_database_wide_analyze(
 
 # --- estimates: from the tenant's partition only --------------------------------------------
 ESTIMATE_PROBES = {
-    "value only another tenant has": (
-        "SELECT count(*) FROM {t} WHERE county = 'Zzyzx Springs'"
-    ),
+    "value only another tenant has": ("SELECT count(*) FROM {t} WHERE county = 'Zzyzx Springs'"),
     "group estimate": "SELECT county, count(*) FROM {t} GROUP BY county",
     "distinct partners": "SELECT partner, count(*) FROM {t} GROUP BY partner",
     "range": "SELECT count(*) FROM {t} WHERE household_size >= 9",
@@ -332,7 +350,7 @@ ESTIMATE_PROBES = {
 
 def _estimates(dbdb: DbtDb, table: str) -> dict[str, list]:
     with _tenant(dbdb) as conn:
-        return {k: _explain(conn, q.format(t=table), analyze=False) for k, q in ESTIMATE_PROBES.items()}
+        return {k: _explain(conn, q.format(t=table), False) for k, q in ESTIMATE_PROBES.items()}
 
 
 def _change_other_tenants_data(dbdb: DbtDb, table: str) -> None:
@@ -353,8 +371,8 @@ def _change_other_tenants_data(dbdb: DbtDb, table: str) -> None:
 def naive_partitioned_copy(dbdb) -> Iterator[str]:
     """Control: the mart partitioned the same way, but with the parent's default statistics
     target, so ANALYZE also keeps inherited statistics over every white label on the parent."""
-    t = "analytics.control_naive_screener_data"
-    ids = [wl for (wl,) in dbdb.rows("SELECT DISTINCT white_label_id FROM analytics.mart_screener_data")]
+    t = f"{MART_SCHEMA}.control_naive_screener_data"
+    ids = [wl for (wl,) in dbdb.rows(f"SELECT DISTINCT white_label_id FROM {MART_SCHEMA}.{MART}")]
     parts = "; ".join(
         f"CREATE TABLE {PART_SCHEMA}.control_naive_wl{wl} PARTITION OF {t} FOR VALUES IN ({wl})"
         for wl in ids
