@@ -105,6 +105,13 @@ def _scope(relations: set[str], white_label_id: int) -> str:
     return "whole table" if relations else "nothing"
 
 
+def _blocks(conn, sql: str) -> int:
+    """Buffers the query touched (shared hit + read, the whole plan): its work, free of the
+    timing noise of a shared machine."""
+    top = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql).fetchone()[0][0]["Plan"]
+    return int(top.get("Shared Hit Blocks", 0)) + int(top.get("Shared Read Blocks", 0))
+
+
 def _time(conn, sql: str) -> float:
     t = time.perf_counter()
     conn.execute(sql).fetchall()
@@ -200,6 +207,7 @@ def run(args) -> int:
                                 best_t = min(best_t, dt)
                     plan_o = owner.execute("EXPLAIN (FORMAT JSON) " + q_owner).fetchone()[0]
                     plan_t = tenant.execute("EXPLAIN (FORMAT JSON) " + q_tenant).fetchone()[0]
+                    blocks_o, blocks_t = _blocks(owner, q_owner), _blocks(tenant, q_tenant)
                     scans_o, scans_t = _scans(plan_o), _scans(plan_t)
                     rows.append(
                         {
@@ -209,6 +217,7 @@ def run(args) -> int:
                             "owner_ms": best_o * 1000,
                             "tenant_ms": best_t * 1000,
                             "ratio": best_t / best_o,
+                            "blocks_ratio": blocks_t / max(1, blocks_o),
                             "tenant_reads": _scope(_relations(plan_t), t.white_label_id),
                             "same_plan": scans_o == scans_t,
                             "tenant_scans": sorted(scans_t),
@@ -216,12 +225,13 @@ def run(args) -> int:
                     )
     print(
         f"\n{'tenant':18s} {'screens':>8s} {'query':32s} {'owner ms':>9s} {'tenant ms':>9s} "
-        f"{'ratio':>6s}  {'tenant plan reads':17s}  same plan"
+        f"{'ratio':>6s} {'blocks t/o':>10s}  {'tenant plan reads':17s}  same plan"
     )
     for r in rows:
         print(
             f"{r['tenant']:18s} {r['rows']:>8d} {r['query']:32s} {r['owner_ms']:>9.2f} "
-            f"{r['tenant_ms']:>9.2f} {r['ratio']:>6.2f}  {r['tenant_reads']:17s}  "
+            f"{r['tenant_ms']:>9.2f} {r['ratio']:>6.2f} {r['blocks_ratio']:>10.2f}  "
+            f"{r['tenant_reads']:17s}  "
             f"{r['same_plan']}"
         )
     worst = max(rows, key=lambda r: r["ratio"])
@@ -238,14 +248,25 @@ def run(args) -> int:
 
 
 def compare(before: list[dict], after: list[dict], label: str) -> None:
-    """The ratios of an earlier run (its --json) next to this run's."""
+    """An earlier run (its --json) next to this run: tenant/owner time ratios, the owner's
+    times, and the tenant/owner buffer ratios (when the earlier run recorded them)."""
     old = {(r["tenant"], r["query"]): r for r in before}
-    print(f"\nratio tenant/owner: before = {label}, after = this run")
-    print(f"{'tenant':18s} {'query':32s} {'before':>7s} {'after':>7s}  tenant plan reads after")
+
+    def fmt(r: dict | None, key: str, spec: str) -> str:
+        return format(r[key], spec) if r and key in r else format("-", spec.rstrip(".2f") + "s")
+
+    print(f"\nbefore = {label}, after = this run")
+    print(
+        f"{'tenant':18s} {'query':32s} {'ratio before':>12s} {'after':>6s}  "
+        f"{'owner ms before':>15s} {'after':>8s}  {'blocks t/o before':>17s} {'after':>5s}"
+    )
     for r in after:
         b = old.get((r["tenant"], r["query"]))
-        was = f"{b['ratio']:>7.2f}" if b else f"{'-':>7s}"
-        print(f"{r['tenant']:18s} {r['query']:32s} {was} {r['ratio']:>7.2f}  {r['tenant_reads']}")
+        print(
+            f"{r['tenant']:18s} {r['query']:32s} {fmt(b, 'ratio', '>12.2f')} "
+            f"{r['ratio']:>6.2f}  {fmt(b, 'owner_ms', '>15.2f')} {r['owner_ms']:>8.2f}  "
+            f"{fmt(b, 'blocks_ratio', '>17.2f')} {r['blocks_ratio']:>5.2f}"
+        )
     worst_before = max((b["ratio"] for b in before), default=float("nan"))
     worst_after = max(r["ratio"] for r in after)
     print(f"worst ratio: before {worst_before:.2f}, after {worst_after:.2f} (goal <= {GOAL})")
