@@ -39,7 +39,8 @@ TENANT, TENANT_ID = "wl_ma_38_ro", 38  # a small tenant: most rows of every mart
 BIG_TENANT_ID = 1  # co, the largest share
 _names = itertools.count()
 
-# Card-like query shapes a tenant can run; none filters on white_label_id (the policy does).
+# Card-like query shapes a tenant can run. The policy filters on white_label_id; the last one
+# asks for another white label as well.
 QUERIES = {
     "no where": "SELECT count(*) FROM analytics.mart_screener_data",
     "own where on a range": (
