@@ -48,7 +48,9 @@
     `no-rls` model, which holds no tenant data). -#}
 {% macro tenant_partitioning() %}
   {%- set cfg = config.get('tenant_partitions', none) -%}
-  {%- if not cfg or 'no-rls' in (model.tags or []) -%}
+  {#- only tables are partitioned: a view (security_invoker, over RLS marts) has no rows -#}
+  {%- if not cfg or 'no-rls' in (model.tags or [])
+        or config.get('materialized') not in ('table', 'incremental') -%}
     {{ return(none) }}
   {%- endif -%}
   {%- if cfg is not mapping or not cfg.get('column') -%}
