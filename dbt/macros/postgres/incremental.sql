@@ -67,6 +67,10 @@ select 1
         "replace_screens needs unique_key set to the single screen-id column of " ~ target) }}
   {%- endif -%}
   {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
+  {%- set parts = tenant_partitioning() -%}
+  {%- if parts is not none %}
+{{ ensure_tenant_partitions(target, source, parts.column, parts.schema) }}
+  {%- endif %}
 delete from {{ target }}
 where {{ adapter.quote(key) }} in (
     select scope.screen_id from pg_temp.{{ adapter.quote(target.identifier ~ '__scope') }} as scope

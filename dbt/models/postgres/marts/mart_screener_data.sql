@@ -5,11 +5,13 @@
     on_schema_change='fail',
     pre_hook="{{ capture_screen_scope() }}",
     post_hook=[
-        "{{ ensure_index('id', unique=true) }}",
+        "{{ ensure_index('id') }}",
         "{{ ensure_index('source_updated_at') }}",
     ],
 ) }}
 -- depends_on: {{ ref('int_screen_changes') }}
+-- The id index is not unique: a unique index of a partitioned table must include the partition
+-- key (white_label_id). The `unique` test on id (mart_screener_data.yml) checks uniqueness.
 {%- set age_bins = [('<18', 0, 17), ('18-24', 18, 24), ('25-34', 25, 34), ('35-49', 35, 49),
                     ('50-64', 50, 64), ('65-84', 65, 84), ('>84', 85, none)] %}
 
