@@ -77,7 +77,9 @@ def test_the_post_hook_grants_tenants_select_on_each_mart_with_its_rls(dbdb):
     rows = dbdb.rows(
         "SELECT c.relname, c.relrowsecurity, has_table_privilege(%s, c.oid, 'SELECT') "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = 'analytics' AND c.relkind IN ('r', 'p') ORDER BY 1".replace("%s", f"'{TENANT}'")
+        "WHERE n.nspname = 'analytics' AND c.relkind IN ('r', 'p') ORDER BY 1".replace(
+            "%s", f"'{TENANT}'"
+        )
     )
     assert rows and all(rls and readable for _, rls, readable in rows)
     with _tenant(dbdb) as conn:
