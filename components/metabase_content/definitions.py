@@ -173,14 +173,29 @@ class FeaturesFile(_Def):
 class ParameterDef(_Def):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    type: Literal["date/single", "string/=", "number/="]
-    tag_type: Literal["date", "text", "number"]
+    type: Literal["date/single", "date/all-options", "string/=", "number/="]
+    #: ``dimension`` = a Metabase field filter on ``<schema>.<filter_table>.<column>`` (Metabase
+    #: renders the whole predicate); the others are plain variables compared with ``operator``
+    tag_type: Literal["dimension", "date", "text", "number"]
     slot: str
-    column: str
-    operator: Literal["=", ">=", "<=", ">", "<"]
+    column: str = Field(pattern=IDENT_RE)
+    operator: Literal["=", ">=", "<=", ">", "<"] | None = None
     values_card: str | None = None
     values_column: str | None = None
     requires: list[str] = Field(default_factory=list)
+
+    @field_validator("operator")
+    @classmethod
+    def _operator(cls, v: str | None, info: Any) -> str | None:
+        dimension = info.data.get("tag_type") == "dimension"
+        if dimension and v is not None:
+            raise ValueError(
+                "a field filter (tag_type: dimension) takes no operator: Metabase renders the "
+                "whole predicate from the widget (e.g. column IN (...)); remove operator"
+            )
+        if not dimension and v is None:
+            raise ValueError("a plain variable (date/text/number) needs an operator (= >= <= > <)")
+        return v
 
 
 class ParametersFile(_Def):
@@ -703,7 +718,10 @@ def render_sql(
                 column = bound[0].column if bound else "submission_date"
                 return f"AND {table}.{column} > CURRENT_DATE - {int(window_days)}"
             return " ".join(
-                f"[[AND {table}.{p.column} {p.operator} {{{{{p.id}}}}}]]" for p in bound
+                f"[[AND {{{{{p.id}}}}}]]"
+                if p.tag_type == "dimension"
+                else f"[[AND {table}.{p.column} {p.operator} {{{{{p.id}}}}}]]"
+                for p in bound
             )
 
         sql = SLOT_RE.sub(slot, sql)
@@ -728,20 +746,41 @@ def bind_columns(text: str, bind: Mapping[str, str]) -> str:
     return BIND_RE.sub(lambda m: bind.get(m.group(1), m.group(0)), text)
 
 
-def template_tags(sql: str, params: Mapping[str, ParameterDef]) -> dict[str, dict[str, Any]]:
+def template_tags(
+    sql: str,
+    params: Mapping[str, ParameterDef],
+    *,
+    schema: str = "analytics",
+    filter_table: str = "mart_screener_data",
+) -> dict[str, dict[str, Any]]:
+    """The card's template tags. A field filter is declared BY NAME:
+    ``{"type": "dimension", "field": [schema, table, column], "widget-type": <parameter type>}``;
+    the Card provider resolves ``field`` to Metabase's ``dimension: ["field", <id>, null]`` on
+    create/update (after the database's sync) and maps it back on read."""
     tags: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(VARIABLE_RE.findall(sql)):
         p = params.get(name)
         if p is None:
             raise DefinitionError(f"rendered SQL uses {{{{{name}}}}}, which is not a parameter")
-        tags[name] = {
+        tag: dict[str, Any] = {
             "id": tag_id(name),
             "name": name,
             "display-name": p.name,
             "type": p.tag_type,
             "required": False,
         }
+        if p.tag_type == "dimension":
+            tag["field"] = [schema, filter_table, p.column]
+            tag["widget-type"] = p.type
+        tags[name] = tag
     return tags
+
+
+def mapping_target(tag: Mapping[str, Any]) -> list[Any]:
+    """The dashcard ``parameter_mappings`` target of a template tag: a field filter maps as a
+    ``dimension``, a plain variable as a ``variable``."""
+    kind = "dimension" if tag.get("type") == "dimension" else "variable"
+    return [kind, ["template-tag", tag["name"]]]
 
 
 def _viz(card: CardDef) -> dict[str, Any]:
@@ -941,7 +980,10 @@ def render(
                 raise DefinitionError(f"{where}: scope {scope.key!r} has no collection")
             cards[ref] = CardSpec(
                 scope=scope.key, key=key, name=card.name, description=card.description,
-                display=card.display, sql=sql, template_tags=template_tags(sql, params),
+                display=card.display, sql=sql,
+                template_tags=template_tags(
+                    sql, params, schema=schema, filter_table=defs.parameters.filter_table
+                ),
                 visualization_settings=_viz(card), database=database_for(scope, engine, where),
                 collection=coll, source=card.sql,
             )  # fmt: skip

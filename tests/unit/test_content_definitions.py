@@ -650,7 +650,7 @@ def test_utm_filters_skip_the_households_median_scalars(plan):
     tags = {c.key: set(c.template_tags) for c in plan.cards if c.scope == "nc"}
     for key in ("household_size_median", "annual_income_median", "monthly_income_median",
                 "monthly_expenses_median", "household_assets_median"):  # fmt: skip
-        assert tags[key] == {"date_from", "date_to", "partner", "county"}, key
+        assert tags[key] == {"date_range", "partner", "county"}, key
     assert tags["completed_screeners"] >= set(UTM)
     assert tags["income_streams"] >= set(UTM)
 
