@@ -145,12 +145,12 @@ class CardProvider(MetabaseProvider):
                 failures.append((where, f"Card.{where}.type must be one of {TAG_TYPES}"))
             field_ref = tag.get("field")
             if tag.get("type") == "dimension" and not (tag.get("dimension") or field_ref):
-                failures.append(
-                    (where, f"Card.{where} is a field filter: it needs field: [schema, table, column]")
-                )
+                need = "it needs field: [schema, table, column]"
+                failures.append((where, f"Card.{where} is a field filter: {need}"))
             if field_ref is not None and not is_unknown(field_ref) and not _is_field_ref(field_ref):
+                got = f"got {field_ref!r}"
                 failures.append(
-                    (where, f"Card.{where}.field must be [schema, table, column], got {field_ref!r}")
+                    (where, f"Card.{where}.field must be [schema, table, column], {got}")
                 )
             if (
                 isinstance(sql, str)

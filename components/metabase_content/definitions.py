@@ -7,11 +7,16 @@ plain dataclasses that `MetabaseContent` turns into provider resources and the t
 
 SQL conventions (see dashboards/content/parameters.yaml):
 - Postgres cards read `analytics.<mart>`; `analytics` becomes the stack's databaseSchema.
-- Filter slots `[[AND {{date}}]]`, `[[AND {{partner}}]]`, `[[AND {{county}}]]` sit in every
-  query block that reads the filter table (mart_screener_data, unaliased). A slot renders to one
-  optional clause per dashboard parameter bound to it (plain Metabase variables), or to a fixed
-  predicate for `window_days` cards. Optional clauses whose variables are not parameters of the
-  scope's dashboards are dropped (global cards therefore carry no `[[ ]]` at all).
+- Filter slots `[[AND {{date}}]]`, `[[AND {{partner}}]]`, `[[AND {{county}}]]`, `[[AND {{utm}}]]`
+  sit in every query block that reads the filter table (mart_screener_data, unaliased: Metabase
+  writes a field filter's predicate on `"<schema>"."mart_screener_data"."<column>"`). A slot
+  renders to one optional clause per dashboard parameter bound to it: `[[AND {{partner}}]]` for
+  a field filter (template tag `type: dimension`, declared by name as
+  `field: [schema, table, column]`; the Card provider resolves the field id), a comparison for a
+  plain variable, or a fixed predicate for `window_days` cards. Cards on other marts apply the
+  filters through a "screens in S" subquery on mart_screener_data. Optional clauses whose
+  variables are not parameters of the scope's dashboards are dropped (global cards therefore
+  carry no `[[ ]]` at all).
 - BigQuery cards use `__BQ__.<mart>` and `__STATE_FILTER__` (the scope's GA state codes).
 - `__NAME__` placeholders are column names bound per card (`bind:` in cards.yaml), so one query
   serves several cards; only plain lower-case column names can be bound.

@@ -130,9 +130,11 @@ def metabase_substitute(sql: str, values: Mapping[str, object]) -> str:
     missing = sorted(set(VARIABLE_RE.findall(sql)) - set(values))
     assert not missing, f"required variables without a value: {missing}"
     return VARIABLE_RE.sub(
-        lambda m: field_filter_sql(fields[m.group(1)], values[m.group(1)])
-        if m.group(1) in fields
-        else literal(values[m.group(1)]),
+        lambda m: (
+            field_filter_sql(fields[m.group(1)], values[m.group(1)])
+            if m.group(1) in fields
+            else literal(values[m.group(1)])
+        ),
         sql,
     )
 

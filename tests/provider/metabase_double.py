@@ -71,6 +71,8 @@ def dbt_mart_columns(table: str) -> list[str]:
         return []
     body = text[start : text.find("\n    from ", start)]
     return list(dict.fromkeys(OUTPUT_COLUMN_RE.findall(body)))
+
+
 SECRET_DETAIL_KEYS = ("password", "service-account-json")
 TRASH_ID = 13
 NANO = string.ascii_letters + string.digits + "_-"

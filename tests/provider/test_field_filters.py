@@ -100,7 +100,8 @@ def test_refresh_maps_field_ids_back_to_names_and_shows_no_diff(mb: MB, warehous
     mb.engine.up("c", CardProvider(), card(mb, db))
     outs = mb.engine.refresh("c")
     assert outs is not None
-    assert outs["template_tags"]["partner"]["field"] == ["analytics", "mart_screener_data", "partner"]
+    named = ["analytics", "mart_screener_data", "partner"]
+    assert outs["template_tags"]["partner"]["field"] == named
     assert "dimension" not in outs["template_tags"]["partner"]
     assert mb.engine.preview("c", CardProvider(), card(mb, db)).changes is False
 
