@@ -37,7 +37,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS_DIR = REPO / "dashboards"
@@ -189,18 +196,20 @@ class ParameterDef(_Def):
     values_column: str | None = None
     requires: list[str] = Field(default_factory=list)
 
-    @field_validator("operator")
-    @classmethod
-    def _operator(cls, v: str | None, info: Any) -> str | None:
-        dimension = info.data.get("tag_type") == "dimension"
-        if dimension and v is not None:
+    @model_validator(mode="after")
+    def _operator(self) -> ParameterDef:
+        dimension = self.tag_type == "dimension"
+        if dimension and self.operator is not None:
             raise ValueError(
-                "a field filter (tag_type: dimension) takes no operator: Metabase renders the "
-                "whole predicate from the widget (e.g. column IN (...)); remove operator"
+                "operator: a field filter (tag_type: dimension) takes no operator: Metabase "
+                "renders the whole predicate from the widget (e.g. column IN (...)); remove it"
             )
-        if not dimension and v is None:
-            raise ValueError("a plain variable (date/text/number) needs an operator (= >= <= > <)")
-        return v
+        if not dimension and self.operator is None:
+            raise ValueError(
+                "operator: a plain variable (tag_type date/text/number) needs an operator "
+                "(= >= <= > <)"
+            )
+        return self
 
 
 class ParametersFile(_Def):
