@@ -422,8 +422,9 @@ class MetabaseDouble:
 
     def _sync_fields(self, db: dict[str, Any]) -> None:
         """sync-fields: one Field row per column of each synced table. A field keeps its id
-        across syncs while its column exists (Metabase matches fields by name within the table);
-        a new column gets a new id."""
+        across syncs (metabase/metabase ``src/metabase/sync/sync_metadata/fields/common.clj``
+        ``matching-field-metadata`` matches a column to its Field by name; a column that goes
+        away is retired, one that comes back is reactivated); a new column gets a new id."""
         fields = db.setdefault("fields", {})
         for table in db["tables"]:
             for column in self._table_columns(table):
@@ -431,8 +432,9 @@ class MetabaseDouble:
                     fields[(table, column)] = next(self.ids)
 
     def resync_fields(self, db_id: int) -> None:
-        """The tables were dropped and rebuilt (e.g. ``dbt run --full-refresh`` then a sync that
-        saw them gone): every field comes back with a new id."""
+        """Every field of the database gets a new id: what a card sees when its fields were
+        re-created outside a normal sync (a Metabase app-database restore, fields deleted and
+        re-synced by hand). A normal resync keeps ids (``_sync_fields``)."""
         with self.lock:
             db = self.databases[db_id]
             db["fields"] = {}

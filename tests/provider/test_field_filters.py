@@ -130,7 +130,7 @@ def test_renumbered_fields_are_repaired_by_the_next_up_of_the_same_declaration(
     declared = card(mb, db)
     outs = mb.engine.up("c", CardProvider(), declared)
     before = field_ids(mb, db)["partner"]
-    mb.double.resync_fields(db)  # tables rebuilt: every field has a new id
+    mb.double.resync_fields(db)  # fields re-created: every one has a new id
     after = field_ids(mb, db)["partner"]
     assert after != before
     mb.engine.refresh("c")
