@@ -4,6 +4,7 @@ so inputs and state never hold field ids. Driven through Pulumi's real dynamic-p
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -171,3 +172,16 @@ def test_check_rejects_a_malformed_field_reference(mb: MB) -> None:
     inputs["template_tags"]["partner"]["field"] = ["mart_screener_data", "partner"]
     with pytest.raises(CheckFailed, match=r"template_tags\.partner\.field"):
         mb.engine.check("c", CardProvider(), inputs)
+
+
+@double_only
+def test_a_normal_resync_keeps_field_ids_so_nothing_changes(mb: MB, warehouse_details) -> None:
+    db = synced_db(mb, warehouse_details)
+    declared = card(mb, db)
+    mb.engine.up("c", CardProvider(), declared)
+    before = field_ids(mb, db)
+    mb.client().post(f"database/{db}/sync_schema", {})
+    mb.double.databases[db]["sync_until"] = time.monotonic()  # let the sync finish now
+    assert field_ids(mb, db) == before
+    mb.engine.refresh("c")
+    assert mb.engine.preview("c", CardProvider(), declared).changes is False
