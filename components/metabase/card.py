@@ -7,6 +7,14 @@ name in the collection (``GET /api/collection/{id|root}/items?models=card``) and
 after a transient failure looks again before re-posting. A ``POST`` whose response was lost, or an
 ``up`` that died after it, therefore never leaves a duplicate. The content definitions keep card
 names unique within a collection (``components.metabase_content.definitions``).
+
+Field filters by name: a ``dimension`` template tag is declared as
+``{"type": "dimension", "field": [schema, table, column], "widget-type": ...}``. Metabase stores
+``"dimension": ["field", <field id>, null]``, and field ids exist only once the database has
+synced (and change when a table is dropped and re-synced), so ids never enter inputs or state:
+create/update look the column up in ``GET /api/database/:id/metadata`` (every table with its
+fields: metabase/metabase ``src/metabase/warehouses/api.clj``, ``GET /:id/metadata``) and send the
+id; read maps the live id back to ``field`` so diffs compare names.
 """
 
 from __future__ import annotations
@@ -136,8 +144,15 @@ class CardProvider(MetabaseProvider):
                 continue
             if tag.get("type") not in TAG_TYPES:
                 failures.append((where, f"Card.{where}.type must be one of {TAG_TYPES}"))
-            if tag.get("type") == "dimension" and not tag.get("dimension"):
-                failures.append((where, f"Card.{where} is a field filter: it needs dimension"))
+            field_ref = tag.get("field")
+            if tag.get("type") == "dimension" and not (tag.get("dimension") or field_ref):
+                need = "it needs field: [schema, table, column]"
+                failures.append((where, f"Card.{where} is a field filter: {need}"))
+            if field_ref is not None and not is_unknown(field_ref) and not _is_field_ref(field_ref):
+                got = f"got {field_ref!r}"
+                failures.append(
+                    (where, f"Card.{where}.field must be [schema, table, column], {got}")
+                )
             if (
                 isinstance(sql, str)
                 and not is_unknown(sql)
@@ -163,12 +178,13 @@ class CardProvider(MetabaseProvider):
         return value
 
     # ------------------------------------------------------------------ CRUD
-    def _body(self, props: Mapping[str, Any]) -> dict[str, Any]:
+    def _body(self, client: MetabaseClient, props: Mapping[str, Any]) -> dict[str, Any]:
         db = as_int_id(props["database_id"])
         if props.get("mbql"):
             query = {"database": db, "type": "query", "query": props["mbql"]}
         else:
-            query = native_dataset_query(db, props["sql"], props.get("template_tags") or {})
+            tags = resolve_field_tags(client, db, props.get("template_tags") or {}, props)
+            query = native_dataset_query(db, props["sql"], tags)
         body = {
             "name": props["name"],
             "description": props.get("description"),
@@ -208,7 +224,7 @@ class CardProvider(MetabaseProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = self.client(props)
-        body = self._body(props)
+        body = self._body(client, props)
         # named in metabaseAdopt, or made by an earlier run that died before recording it?
         card = adopt_by_id(client, "card", props) or self._find(client, props)
         adopted = card is not None
@@ -224,26 +240,32 @@ class CardProvider(MetabaseProvider):
                 lambda: client.post("card", body), find, f"card {props['name']!r}"
             )
             adopted = any(found)
-        if card.get("archived") or (adopted and self._drifted(card, props)):
+        if card.get("archived") or (adopted and self._drifted(client, card, props)):
             card = client.put(f"card/{card['id']}", {**body, "archived": False})
         return CreateResult(id_=str(card["id"]), outs=self._outs(props, card))
 
-    def _drifted(self, card: Mapping[str, Any], props: Mapping[str, Any]) -> bool:
-        live = self._live_view(card, props)
+    def _drifted(
+        self, client: MetabaseClient, card: Mapping[str, Any], props: Mapping[str, Any]
+    ) -> bool:
+        live = self._live_view(client, card, props)
         return any(
             self.comparable(k, live.get(k), live) != self.comparable(k, props.get(k), props)
             for k in self.managed
         )
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        card = self.client(news).put(f"card/{id_}", {**self._body(news), "archived": False})
+        client = self.client(news)
+        card = client.put(f"card/{id_}", {**self._body(client, news), "archived": False})
         outs = self._outs(news, card or {"id": id_})
         outs["entity_id"] = outs["entity_id"] or olds.get("entity_id")
         return UpdateResult(outs=outs)
 
-    def _live_view(self, card: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+    def _live_view(
+        self, client: MetabaseClient, card: Mapping[str, Any], props: Mapping[str, Any]
+    ) -> dict[str, Any]:
         query = card.get("dataset_query") or {}
         database, sql, tags = native_query_of(query)
+        tags = named_field_tags(client, as_int_id(database), tags)
         archived = bool(card.get("archived"))
         declared_params = props.get("parameters") or []
         view: dict[str, Any] = {
@@ -270,16 +292,97 @@ class CardProvider(MetabaseProvider):
         return view
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        client = self.client(props)
         try:
-            card = self.client(props).get(f"card/{id_}")
+            card = client.get(f"card/{id_}")
         except MetabaseNotFound:
             return ReadResult(id_="", outs={})
-        outs = {**props, **self._live_view(card, props), "card_id": int(card["id"])}
+        outs = {**props, **self._live_view(client, card, props), "card_id": int(card["id"])}
         outs["entity_id"] = card.get("entity_id")
         return ReadResult(id_=str(card["id"]), outs=outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         self.client(props).delete(f"card/{id_}")
+
+
+def _is_field_ref(value: Any) -> bool:
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 3
+        and all(isinstance(v, str) and v for v in value)
+    )
+
+
+def _field_index(client: MetabaseClient, database_id: int) -> dict[tuple[str, str, str], int]:
+    """``(schema, table, column) -> field id`` of a synced database (one request)."""
+    meta = client.get(f"database/{database_id}/metadata") or {}
+    index: dict[tuple[str, str, str], int] = {}
+    for table in meta.get("tables") or []:
+        for fld in table.get("fields") or []:
+            key = (str(table.get("schema") or ""), str(table.get("name")), str(fld.get("name")))
+            index[key] = int(fld["id"])
+    return index
+
+
+def resolve_field_tags(
+    client: MetabaseClient, database_id: int, tags: Mapping[str, Any], props: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Template tags with each by-name ``field`` replaced by Metabase's ``dimension``.
+
+    Raises ``ValueError`` naming the card, table and column when the synced database lacks it."""
+    if not any(isinstance(t, Mapping) and t.get("field") for t in tags.values()):
+        return dict(tags)
+    index = _field_index(client, database_id)
+    out: dict[str, Any] = {}
+    for name, tag in tags.items():
+        ref = tag.get("field") if isinstance(tag, Mapping) else None
+        if not ref:
+            out[name] = tag
+            continue
+        schema, table, column = (str(x) for x in ref)
+        field_id = index.get((schema, table, column))
+        if field_id is None:
+            tables = {(s, t) for s, t, _c in index}
+            if (schema, table) not in tables:
+                problem = f"table {schema}.{table} is not in Metabase database {database_id}"
+            else:
+                columns = sorted(c for s, t, c in index if (s, t) == (schema, table))
+                problem = (
+                    f"column {column!r} is not a field of table {schema}.{table} in Metabase "
+                    f"database {database_id} (fields: {', '.join(columns)})"
+                )
+            raise ValueError(
+                f"Card {props.get('name')!r}: field filter {{{{{name}}}}}: {problem}. Fix the "
+                f"column in dashboards/content/parameters.yaml, or build/sync the table first "
+                f"(mfb-infra metabase sync)"
+            )
+        resolved = {k: v for k, v in tag.items() if k != "field"}
+        resolved["dimension"] = ["field", field_id, None]
+        out[name] = resolved
+    return out
+
+
+def named_field_tags(
+    client: MetabaseClient, database_id: int | None, tags: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Live template tags with each field filter's ``dimension`` id mapped back to ``field``
+    (``[schema, table, column]``); an id the database no longer has maps to no ``field``."""
+    ids = {
+        name: tag["dimension"][1]
+        for name, tag in tags.items()
+        if tag.get("type") == "dimension"
+        and isinstance(tag.get("dimension"), list)
+        and len(tag["dimension"]) >= 2
+        and tag["dimension"][0] == "field"
+        and isinstance(tag["dimension"][1], int)
+    }
+    if not ids or database_id is None:
+        return dict(tags)
+    by_id = {fid: list(key) for key, fid in _field_index(client, database_id).items()}
+    out = {name: dict(tag) for name, tag in tags.items()}
+    for name, fid in ids.items():
+        out[name]["field"] = by_id.get(fid)
+    return out
 
 
 @dataclass

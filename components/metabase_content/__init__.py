@@ -49,6 +49,7 @@ from .definitions import (
     Definitions,
     GroupSpec,
     Ref,
+    mapping_target,
     parameter_payload,
     render_for_config,
     text_visualization,
@@ -268,12 +269,13 @@ class MetabaseContent(pulumi.ComponentResource):
                 entry["visualization_settings"] = text_visualization(dc.text or "")
             else:
                 card_id = self.cards[dc.card].card_id
+                tags = self.plan.card(dc.card).template_tags
                 entry["card_id"] = card_id
                 entry["parameter_mappings"] = [
                     {
                         "parameter_id": pid,
                         "card_id": card_id,
-                        "target": ["variable", ["template-tag", tag]],
+                        "target": mapping_target(tags[tag]),
                     }
                     for pid, tag in dc.mappings
                 ]

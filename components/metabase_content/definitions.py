@@ -7,11 +7,16 @@ plain dataclasses that `MetabaseContent` turns into provider resources and the t
 
 SQL conventions (see dashboards/content/parameters.yaml):
 - Postgres cards read `analytics.<mart>`; `analytics` becomes the stack's databaseSchema.
-- Filter slots `[[AND {{date}}]]`, `[[AND {{partner}}]]`, `[[AND {{county}}]]` sit in every
-  query block that reads the filter table (mart_screener_data, unaliased). A slot renders to one
-  optional clause per dashboard parameter bound to it (plain Metabase variables), or to a fixed
-  predicate for `window_days` cards. Optional clauses whose variables are not parameters of the
-  scope's dashboards are dropped (global cards therefore carry no `[[ ]]` at all).
+- Filter slots `[[AND {{date}}]]`, `[[AND {{partner}}]]`, `[[AND {{county}}]]`, `[[AND {{utm}}]]`
+  sit in every query block that reads the filter table (mart_screener_data, unaliased: Metabase
+  writes a field filter's predicate on `"<schema>"."mart_screener_data"."<column>"`). A slot
+  renders to one optional clause per dashboard parameter bound to it: `[[AND {{partner}}]]` for
+  a field filter (template tag `type: dimension`, declared by name as
+  `field: [schema, table, column]`; the Card provider resolves the field id), a comparison for a
+  plain variable, or a fixed predicate for `window_days` cards. Cards on other marts apply the
+  filters through a "screens in S" subquery on mart_screener_data. Optional clauses whose
+  variables are not parameters of the scope's dashboards are dropped (global cards therefore
+  carry no `[[ ]]` at all).
 - BigQuery cards use `__BQ__.<mart>` and `__STATE_FILTER__` (the scope's GA state codes; on
   the global scope the codes of tenants with feature `ga_in_global`, "G6" in the inventory).
   `__STATE_FILTER_NULL__` also keeps rows with no state on the global scope ("G6∅") and
@@ -36,7 +41,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARDS_DIR = REPO / "dashboards"
@@ -180,14 +192,31 @@ class FeaturesFile(_Def):
 class ParameterDef(_Def):
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    type: Literal["date/single", "string/=", "number/="]
-    tag_type: Literal["date", "text", "number"]
+    type: Literal["date/single", "date/all-options", "string/=", "number/="]
+    #: ``dimension`` = a Metabase field filter on ``<schema>.<filter_table>.<column>`` (Metabase
+    #: renders the whole predicate); the others are plain variables compared with ``operator``
+    tag_type: Literal["dimension", "date", "text", "number"]
     slot: str
-    column: str
-    operator: Literal["=", ">=", "<=", ">", "<"]
+    column: str = Field(pattern=IDENT_RE)
+    operator: Literal["=", ">=", "<=", ">", "<"] | None = None
     values_card: str | None = None
     values_column: str | None = None
     requires: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _operator(self) -> ParameterDef:
+        dimension = self.tag_type == "dimension"
+        if dimension and self.operator is not None:
+            raise ValueError(
+                "operator: a field filter (tag_type: dimension) takes no operator: Metabase "
+                "renders the whole predicate from the widget (e.g. column IN (...)); remove it"
+            )
+        if not dimension and self.operator is None:
+            raise ValueError(
+                "operator: a plain variable (tag_type date/text/number) needs an operator "
+                "(= >= <= > <)"
+            )
+        return self
 
 
 class ParametersFile(_Def):
@@ -724,7 +753,10 @@ def render_sql(
                 column = bound[0].column if bound else "submission_date"
                 return f"AND {table}.{column} > CURRENT_DATE - {int(window_days)}"
             return " ".join(
-                f"[[AND {table}.{p.column} {p.operator} {{{{{p.id}}}}}]]" for p in bound
+                f"[[AND {{{{{p.id}}}}}]]"
+                if p.tag_type == "dimension"
+                else f"[[AND {table}.{p.column} {p.operator} {{{{{p.id}}}}}]]"
+                for p in bound
             )
 
         sql = SLOT_RE.sub(slot, sql)
@@ -755,20 +787,41 @@ def bind_columns(text: str, bind: Mapping[str, str]) -> str:
     return BIND_RE.sub(lambda m: bind.get(m.group(1), m.group(0)), text)
 
 
-def template_tags(sql: str, params: Mapping[str, ParameterDef]) -> dict[str, dict[str, Any]]:
+def template_tags(
+    sql: str,
+    params: Mapping[str, ParameterDef],
+    *,
+    schema: str = "analytics",
+    filter_table: str = "mart_screener_data",
+) -> dict[str, dict[str, Any]]:
+    """The card's template tags. A field filter is declared BY NAME:
+    ``{"type": "dimension", "field": [schema, table, column], "widget-type": <parameter type>}``;
+    the Card provider resolves ``field`` to Metabase's ``dimension: ["field", <id>, null]`` on
+    create/update (after the database's sync) and maps it back on read."""
     tags: dict[str, dict[str, Any]] = {}
     for name in dict.fromkeys(VARIABLE_RE.findall(sql)):
         p = params.get(name)
         if p is None:
             raise DefinitionError(f"rendered SQL uses {{{{{name}}}}}, which is not a parameter")
-        tags[name] = {
+        tag: dict[str, Any] = {
             "id": tag_id(name),
             "name": name,
             "display-name": p.name,
             "type": p.tag_type,
             "required": False,
         }
+        if p.tag_type == "dimension":
+            tag["field"] = [schema, filter_table, p.column]
+            tag["widget-type"] = p.type
+        tags[name] = tag
     return tags
+
+
+def mapping_target(tag: Mapping[str, Any]) -> list[Any]:
+    """The dashcard ``parameter_mappings`` target of a template tag: a field filter maps as a
+    ``dimension``, a plain variable as a ``variable``."""
+    kind = "dimension" if tag.get("type") == "dimension" else "variable"
+    return [kind, ["template-tag", tag["name"]]]
 
 
 def _viz(card: CardDef) -> dict[str, Any]:
@@ -971,7 +1024,10 @@ def render(
                 raise DefinitionError(f"{where}: scope {scope.key!r} has no collection")
             cards[ref] = CardSpec(
                 scope=scope.key, key=key, name=card.name, description=card.description,
-                display=card.display, sql=sql, template_tags=template_tags(sql, params),
+                display=card.display, sql=sql,
+                template_tags=template_tags(
+                    sql, params, schema=schema, filter_table=defs.parameters.filter_table
+                ),
                 visualization_settings=_viz(card), database=database_for(scope, engine, where),
                 collection=coll, source=card.sql,
             )  # fmt: skip

@@ -2,13 +2,16 @@
 
 Tenant cards run as the tenant's own role (rows limited by the RLS policies dbt applies), global
 cards as the owner. Variables are substituted the way Metabase does: an optional `[[ ]]` clause
-is kept only when every variable in it has a value. A tenant card must return exactly what the
-owner gets for the same card with an explicit `white_label_id = <id>` predicate.
+is kept only when every variable in it has a value; a field filter (`tag_type: dimension`)
+becomes the whole predicate on its column (`"schema"."table"."column" IN (...)`, or a date
+range). A tenant card must return exactly what the owner gets for the same card with an explicit
+`white_label_id = <id>` predicate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 from collections.abc import Iterator, Mapping
@@ -86,8 +89,38 @@ def literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+@functools.cache
+def _field_filters() -> dict[str, ParameterDef]:
+    defs = load_definitions()
+    return {p.id: p for p in defs.parameters.parameters if p.tag_type == "dimension"}
+
+
+def field_filter_sql(p: ParameterDef, value: object) -> str:
+    """The predicate Metabase substitutes for a field filter on `analytics.<filter_table>`:
+    `string/=` → `col = 'a'` / `col IN ('a', 'b')`; `date/all-options` → `A~B` (specific
+    dates, inclusive) or `pastNdays` (the N days before today)."""
+    table = load_definitions().parameters.filter_table
+    col = f'"{MART_SCHEMA}"."{table}"."{p.column}"'
+    if p.type == "string/=":
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        if len(items) == 1:
+            return f"{col} = {literal(items[0])}"
+        return f"{col} IN ({', '.join(literal(v) for v in items)})"
+    if p.type == "date/all-options":
+        text = str(value)
+        past = re.fullmatch(r"past(\d+)days", text)
+        if past:
+            n = int(past.group(1))
+            return f"({col} >= CURRENT_DATE - {n} AND {col} < CURRENT_DATE)"
+        start, end = (dt.date.fromisoformat(x) for x in text.split("~"))
+        return f"({col} >= {literal(start)} AND {col} < {literal(end + dt.timedelta(days=1))})"
+    raise AssertionError(f"no field-filter rendering for {p.type}")
+
+
 def metabase_substitute(sql: str, values: Mapping[str, object]) -> str:
-    """Keep `[[ ]]` clauses whose variables all have values, drop the rest; fill variables."""
+    """Keep `[[ ]]` clauses whose variables all have values, drop the rest; fill variables
+    (field filters with their whole predicate)."""
+    fields = _field_filters()
 
     def clause(m: re.Match[str]) -> str:
         names = VARIABLE_RE.findall(m.group(1))
@@ -96,7 +129,14 @@ def metabase_substitute(sql: str, values: Mapping[str, object]) -> str:
     sql = OPTIONAL_CLAUSE_RE.sub(clause, sql)
     missing = sorted(set(VARIABLE_RE.findall(sql)) - set(values))
     assert not missing, f"required variables without a value: {missing}"
-    return VARIABLE_RE.sub(lambda m: literal(values[m.group(1)]), sql)
+    return VARIABLE_RE.sub(
+        lambda m: (
+            field_filter_sql(fields[m.group(1)], values[m.group(1)])
+            if m.group(1) in fields
+            else literal(values[m.group(1)])
+        ),
+        sql,
+    )
 
 
 def query(dbdb: DbtDb, sql: str, user: str, password: str) -> list[tuple]:
@@ -138,10 +178,9 @@ def filter_values(dbdb: DbtDb, white_label_id: int) -> dict[str, object]:
     )
     partner, county, first, last = rows[0]
     values: dict[str, object] = {
-        "partner": partner,
-        "county": county,
-        "date_from": first + (last - first) / 4,
-        "date_to": last,
+        "partner": [partner, "(no such partner)"],  # multi-select: IN (...)
+        "county": [county],
+        "date_range": f"{first + (last - first) / 4}~{last}",
     }
     utm = dbdb.rows(
         f"SELECT utm_source FROM {MART_SCHEMA}.mart_screener_data "
@@ -150,7 +189,7 @@ def filter_values(dbdb: DbtDb, white_label_id: int) -> dict[str, object]:
         "GROUP BY utm_source ORDER BY count(*) DESC LIMIT 1"
     )
     if utm:  # only tenants with UTM filters have the variable; the others ignore the value
-        values["utm_source"] = utm[0][0]
+        values["utm_source"] = [utm[0][0]]
     return values
 
 
@@ -261,10 +300,10 @@ def test_utm_source_filter_narrows_nc_cards_but_not_the_households_medians(built
             built, metabase_substitute(plan.card(("nc", key)).sql, values), role, TENANT_PW
         )
 
-    assert run("completed_screeners", {"utm_source": source}) == [(n,)]
+    assert run("completed_screeners", {"utm_source": [source]}) == [(n,)]
     assert run("completed_screeners", {})[0][0] > n
     median = run("household_size_median", {})
-    assert run("household_size_median", {"utm_source": source}) == median
+    assert run("household_size_median", {"utm_source": [source]}) == median
 
 
 def test_partner_filter_values_are_the_tenants_own(built, plan):

@@ -50,10 +50,29 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 REDACTED = "**MetabasePass**"
+DBT_MARTS = Path(__file__).resolve().parents[2] / "dbt" / "models" / "postgres" / "marts"
+OUTPUT_COLUMN_RE = re.compile(r"^\s+(?:.*\bas\s+|[a-z_]+\.)([a-z_][a-z0-9_]*),?\s*$", re.M)
+
+
+def dbt_mart_columns(table: str) -> list[str]:
+    """Output columns of a Postgres mart as dbt builds it: the select list of its ``final`` CTE
+    (each line ending in ``alias.column`` or ``... as column``). Empty for other tables."""
+    path = DBT_MARTS / f"{table}.sql"
+    if not path.is_file():
+        return []
+    text = path.read_text()
+    start = text.find("final as (")
+    if start < 0:
+        return []
+    body = text[start : text.find("\n    from ", start)]
+    return list(dict.fromkeys(OUTPUT_COLUMN_RE.findall(body)))
+
+
 SECRET_DETAIL_KEYS = ("password", "service-account-json")
 TRASH_ID = 13
 NANO = string.ascii_letters + string.digits + "_-"
@@ -152,6 +171,10 @@ class MetabaseDouble:
         self.collection_revision = 1
         #: tables each database would show after a sync, keyed by database name ("*" = default)
         self.warehouse: dict[str, list[str]] = {"*": ["analytics.mart_screener_data"]}
+        #: columns of each warehouse table (``schema.table`` or bare table name), which a sync
+        #: turns into Metabase fields; a table not listed syncs with no fields
+        #: (default: the Postgres marts' columns as dbt builds them, ``dbt_mart_columns``)
+        self.columns: dict[str, list[str]] = {}
         #: BigQuery: dataset id → table names in the project (what dbt's BigQuery run made)
         self.bq_datasets: dict[str, list[str]] = {}
         self.faults = Faults()
@@ -391,6 +414,54 @@ class MetabaseDouble:
             db["tables"] = list(db["sync_tables"])
             db["initial_sync_status"] = "complete"
             db["sync_until"] = 0.0
+            self._sync_fields(db)
+
+    def _table_columns(self, qualified: str) -> list[str]:
+        bare = qualified.split(".")[-1]
+        return self.columns.get(qualified, self.columns.get(bare, dbt_mart_columns(bare)))
+
+    def _sync_fields(self, db: dict[str, Any]) -> None:
+        """sync-fields: one Field row per column of each synced table. A field keeps its id
+        across syncs (metabase/metabase ``src/metabase/sync/sync_metadata/fields/common.clj``
+        ``matching-field-metadata`` matches a column to its Field by name; a column that goes
+        away is retired, one that comes back is reactivated); a new column gets a new id."""
+        fields = db.setdefault("fields", {})
+        for table in db["tables"]:
+            for column in self._table_columns(table):
+                if (table, column) not in fields:
+                    fields[(table, column)] = next(self.ids)
+
+    def resync_fields(self, db_id: int) -> None:
+        """Every field of the database gets a new id: what a card sees when its fields were
+        re-created outside a normal sync (a Metabase app-database restore, fields deleted and
+        re-synced by hand). A normal resync keeps ids (``_sync_fields``)."""
+        with self.lock:
+            db = self.databases[db_id]
+            db["fields"] = {}
+            self._sync_fields(db)
+
+    def _metadata_view(self, db: dict[str, Any], skip_fields: bool) -> dict[str, Any]:
+        """``GET /api/database/:id/metadata`` (metabase/metabase
+        ``src/metabase/warehouses/api.clj``, ``GET /:id/metadata``): the database with its
+        active tables, each with its fields (``id, name, table_id, ...``) unless
+        ``skip_fields=true``."""
+        view = self._db_view(db, tables=True)
+        if not skip_fields:
+            fields = db.get("fields", {})
+            for table, qualified in zip(view["tables"], db["tables"], strict=True):
+                table["fields"] = [
+                    {
+                        "id": fields[(qualified, column)],
+                        "name": column,
+                        "display_name": column.replace("_", " ").title(),
+                        "table_id": table["id"],
+                        "active": True,
+                        "visibility_type": "normal",
+                    }
+                    for column in self._table_columns(qualified)
+                    if (qualified, column) in fields
+                ]
+        return view
 
     def _bq_matching_datasets(self, details: dict[str, Any]) -> list[str]:
         """Datasets the connection's filter selects (``driver.s/include-schema?``: comma-separated
@@ -480,7 +551,7 @@ class MetabaseDouble:
             self._start_sync(db)
             return 200, {"status": "ok"}
         if len(seg) == 2 and seg[1] == "metadata" and method == "GET":
-            return 200, self._db_view(db, tables=True)
+            return 200, self._metadata_view(db, skip_fields=q.get("skip_fields") == "true")
         if method == "GET":
             return 200, self._db_view(db, tables=q.get("include") == "tables")
         if method == "PUT":
@@ -694,7 +765,10 @@ class MetabaseDouble:
                 "type": t.get("widget-type") or t.get("type"),
                 "name": t.get("display-name"),
                 "slug": name,
-                "target": ["variable", ["template-tag", name]],
+                "target": [
+                    "dimension" if t.get("type") == "dimension" else "variable",
+                    ["template-tag", name],
+                ],
             }
             for name, t in tags.items()
         ]

@@ -138,6 +138,36 @@ def test_preview_after_refresh_shows_no_change(deployed: Deployment) -> None:
     assert result.ok and result.changed() == []
 
 
+def test_field_filters_point_at_their_own_databases_fields(deployed: Deployment) -> None:
+    """Every field-filter tag names (by id) the declared column of its card's own database, and
+    every dashcard maps it as a dimension (components/metabase/card.py resolves by name)."""
+    deployed.require_created()
+    double = deployed.double
+    by_id = {
+        fid: (db_id, *table.split(".", 1), column)
+        for db_id, db in double.databases.items()
+        for (table, column), fid in db.get("fields", {}).items()
+    }
+    dimension_tags: set[tuple[int, str]] = set()
+    for card in double.cards.values():
+        dq = card["dataset_query"]
+        for name, tag in ((dq.get("native") or {}).get("template-tags") or {}).items():
+            if tag.get("type") != "dimension":
+                continue
+            db_id, schema, table, column = by_id[tag["dimension"][1]]
+            assert db_id == dq["database"], f"{card['name']}: {name} is another database's field"
+            assert (schema, table) == ("analytics", "mart_screener_data")
+            assert column == {"date_range": "submission_date"}.get(name, name)
+            dimension_tags.add((card["id"], name))
+    assert len(dimension_tags) > 100
+    for dash in double.dashboards.values():
+        for dc in dash["dashcards"]:
+            for m in dc.get("parameter_mappings") or []:
+                tag = m["target"][1][1]
+                kind = "dimension" if (dc["card_id"], tag) in dimension_tags else "variable"
+                assert m["target"][0] == kind, f"{dash['name']}: {m}"
+
+
 @pytest.mark.parametrize(
     ("bigquery", "seed"),
     [

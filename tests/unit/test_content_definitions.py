@@ -17,7 +17,9 @@ from components.metabase_content.definitions import (
     GLOBAL,
     GRID_COLUMNS,
     DefinitionError,
+    ParameterDef,
     load_definitions,
+    mapping_target,
     render,
     render_for_config,
 )
@@ -673,11 +675,76 @@ def test_utm_filters_exist_only_where_the_feature_is_on(plan):
             assert "utm_" not in "".join(card.template_tags), f"{card.scope}/{card.key}"
 
 
+# ------------------------------------------------------------------------------ field filters
+FIELD_FILTERS = {"date_range": "submission_date", "partner": "partner", "county": "county"}
+FIELD_FILTERS.update({u: u for u in UTM})
+
+
+def test_field_filters_are_declared_by_column_name_on_the_filter_table(plan):
+    seen = 0
+    for card in plan.cards:
+        for name, column in FIELD_FILTERS.items():
+            tag = card.template_tags.get(name)
+            if tag is None:
+                continue
+            seen += 1
+            assert tag["type"] == "dimension", f"{card.scope}/{card.key}"
+            assert tag["field"] == [plan.schema, "mart_screener_data", column]
+            assert "dimension" not in tag  # no field id in the content: resolved at apply time
+    assert seen > 100
+
+
+def test_field_filter_slots_render_the_bare_tag_for_metabase_to_expand(plan):
+    for card in plan.cards:
+        for name in set(card.template_tags) & set(FIELD_FILTERS):
+            uses = re.findall(r"\[\[(.*?)\]\]", card.sql, re.S)
+            with_tag = [u for u in uses if "{{" + name + "}}" in u]
+            assert with_tag and all(u.strip() == f"AND {{{{{name}}}}}" for u in with_tag), (
+                f"{card.scope}/{card.key}: {with_tag}"
+            )
+
+
+def test_date_range_is_a_relative_date_filter_and_ga_dates_stay_plain(plan):
+    nc = {p.id: p.type for p in tenant_dash(plan, "nc").parameters}
+    assert nc["date_range"] == "date/all-options"
+    assert nc["date_from"] == nc["date_to"] == "date/single"
+    for card in plan.cards:
+        engine = engine_of(plan, card)
+        tags = set(card.template_tags)
+        if engine == "bigquery":
+            assert not tags & set(FIELD_FILTERS), f"{card.scope}/{card.key}"
+        else:
+            assert not tags & {"date_from", "date_to"}, f"{card.scope}/{card.key}"
+
+
+def test_dashcards_map_field_filters_as_dimensions_and_variables_as_variables(plan):
+    kinds: dict[str, set[str]] = {}
+    for dash in plan.dashboards:
+        for dc in dash.dashcards:
+            if dc.card is None:
+                continue
+            tags = plan.card(dc.card).template_tags
+            for pid, tag in dc.mappings:
+                kinds.setdefault(pid, set()).add(mapping_target(tags[tag])[0])
+    assert {p: kinds[p] for p in FIELD_FILTERS} == {p: {"dimension"} for p in FIELD_FILTERS}
+    if "date_from" in kinds:  # GA cards (BigQuery on)
+        assert kinds["date_from"] == {"variable"}
+
+
+def test_field_filter_parameter_with_an_operator_is_rejected():
+    base = {"id": "p", "name": "P", "type": "string/=", "slot": "partner", "column": "partner"}
+    assert ParameterDef(**base, tag_type="dimension").operator is None
+    with pytest.raises(ValueError, match="takes no operator"):
+        ParameterDef(**base, tag_type="dimension", operator="=")
+    with pytest.raises(ValueError, match="needs an operator"):
+        ParameterDef(**base, tag_type="text")
+
+
 def test_utm_filters_skip_the_households_median_scalars(plan):
     tags = {c.key: set(c.template_tags) for c in plan.cards if c.scope == "nc"}
     for key in ("household_size_median", "annual_income_median", "monthly_income_median",
                 "monthly_expenses_median", "household_assets_median"):  # fmt: skip
-        assert tags[key] == {"date_from", "date_to", "partner", "county"}, key
+        assert tags[key] == {"date_range", "partner", "county"}, key
     assert tags["completed_screeners"] >= set(UTM)
     assert tags["income_streams"] >= set(UTM)
 
