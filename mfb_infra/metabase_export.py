@@ -135,15 +135,32 @@ def unrender_sql(
 
 
 def _state_filter(sql: str, rev: Reverse) -> tuple[str, str | None]:
-    """BigQuery: the scope's ``<column> IN ('CO', ...)`` as ``__STATE_FILTER__``."""
+    """BigQuery: the scope's state predicates back as their placeholders — on the global scope
+    ``(c IN (...) OR c IS NULL) AND NOT coalesce(is_cesn, FALSE)`` as
+    ``__STATE_FILTER_NOT_CESN__``, ``(c IN (...) OR c IS NULL)`` as ``__STATE_FILTER_NULL__``,
+    then ``c IN (...)`` as ``__STATE_FILTER__`` — and the GA epoch literal as ``__GA_EPOCH__``
+    (the inverse of ``definitions.render_sql``)."""
+    from components.metabase_content.definitions import GA_EPOCH
+
+    sql = sql.replace(f"DATE '{GA_EPOCH}'", "__GA_EPOCH__")
     if not rev.state_codes:  # rendered as FALSE, which cannot be told from the query's own
         return sql, None
     codes = ", ".join("'" + c.replace("'", "''") + "'" for c in rev.state_codes)
-    pattern = re.compile(rf"\b([a-z_][a-z0-9_]*) IN \({re.escape(codes)}\)")
-    columns = set(pattern.findall(sql))
+    col = r"([a-z_][a-z0-9_]*)"
+    listed = re.escape(codes)
+    patterns = [
+        (re.compile(rf"\(\({col} IN \({listed}\) OR \1 IS NULL\) AND NOT "
+                    rf"coalesce\(is_cesn, FALSE\)\)"), "__STATE_FILTER_NOT_CESN__"),
+        (re.compile(rf"\({col} IN \({listed}\) OR \1 IS NULL\)"), "__STATE_FILTER_NULL__"),
+        (re.compile(rf"\b{col} IN \({listed}\)"), "__STATE_FILTER__"),
+    ]  # fmt: skip
+    written, columns = sql, set()
+    for pattern, placeholder in patterns:
+        columns |= set(pattern.findall(sql))
+        sql = pattern.sub(placeholder, sql)
     if len(columns) != 1:  # none, or several columns: leave the SQL as written
-        return sql, None
-    return pattern.sub("__STATE_FILTER__", sql), columns.pop()
+        return written, None
+    return sql, columns.pop()
 
 
 # ------------------------------------------------------------------------------ cards
@@ -441,7 +458,11 @@ def reverse_for_stack(stack: str, tenant: str | None) -> Reverse:
             )
         codes = tuple(match[0].state_codes)
     else:
-        codes = tuple(dict.fromkeys(c for t in cfg.tenants for c in t.state_codes))
+        # the global scope's codes as rendering puts them (tenants with `ga_in_global`)
+        from components.metabase_content.definitions import GLOBAL, render_for_config
+
+        plan = render_for_config(cfg, bigquery=True)
+        codes = next(tuple(s.state_codes) for s in plan.scopes if s.key == GLOBAL)
     return Reverse(
         cfg.database.schema_name, f"{cfg.gcp.project}.{cfg.gcp.analytics_dataset}", codes
     )

@@ -312,6 +312,9 @@ class DashboardDef(_Def):
     collection_position: int | None = None
     overlay: str | None = None
     parameters: list[str] = Field(default_factory=list)
+    # cards made in the dashboard's collection without a place on it (the live system keeps
+    # such saved questions there, e.g. "Completed Screens")
+    unplaced: list[str] = Field(default_factory=list)
     tabs: list[TabDef] = Field(min_length=1)
 
 
@@ -465,6 +468,9 @@ def cross_check(defs: Definitions) -> list[str]:
         for pid in dash.parameters:
             if pid not in params:
                 problems.append(f"{where}: parameters: unknown parameter {pid!r}")
+        for key in dash.unplaced:
+            if key not in defs.cards.cards:
+                problems.append(f"{where}: unplaced: no card {key!r} in cards.yaml")
         keys = [t.key for t in dash.tabs]
         for dup in sorted({k for k in keys if keys.count(k) > 1}):
             problems.append(f"{where}: tabs: key {dup!r} is used twice (tab keys are unique)")
@@ -1056,6 +1062,9 @@ def render(
                             DashcardSpec(f"{tab.key}:text{texts}", tab.key, y, x, w, h,
                                          text=item.text)
                         )  # fmt: skip
+            for key in dash.unplaced:
+                if _requires_ok(card_requires.get(key, ()), scope):
+                    card_for(key, where)
             pspecs = []
             for pid in (x for x in dash.parameters if x in available):
                 p = params[pid]

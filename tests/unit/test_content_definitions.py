@@ -18,6 +18,7 @@ from components.metabase_content.definitions import (
     GRID_COLUMNS,
     DefinitionError,
     ParameterDef,
+    cross_check,
     load_definitions,
     mapping_target,
     render,
@@ -750,10 +751,10 @@ def test_utm_filters_skip_the_households_median_scalars(plan):
 
 
 # ------------------------------------------------------------------------------ inventory titles
-# Card titles exactly as the live system names them (upstream-content.md §2.1-2.3). Not declared:
-# "Completed Screens" (§2.1 #19, a query-builder count question that is never placed).
+# Card titles exactly as the live system names them (upstream-content.md §2.1-2.3).
 INVENTORY_CORE = [
     "Completed Screeners",
+    "Completed Screens",
     "Qualified for Benefits *",
     "Median Annual Benefits",
     "Median Monthly Benefits",
@@ -855,3 +856,26 @@ def test_every_inventory_postgres_title_is_declared(defs, scopes, titles):
     )
     declared = {c.name for c in plan.cards if c.scope in keys}
     assert [t for t in titles if t not in declared] == []
+
+
+def test_completed_screens_is_saved_in_every_collection_but_placed_on_no_dashboard(defs):
+    """§2.1 #19: one in Global and one per tenant collection, never on a dashboard."""
+    plan = render_for_config(stack_config("production"), defs, bigquery=False)
+    saved = {c.scope for c in plan.cards if c.name == "Completed Screens"}
+    assert saved == {s.key for s in plan.scopes if s.kind in ("tenant", "global")}
+    placed = {dc.card for d in plan.dashboards for dc in d.dashcards if dc.card}
+    assert not {c.ref for c in plan.cards if c.name == "Completed Screens"} & placed
+
+
+def test_an_unplaced_card_must_exist_in_cards_yaml(defs):
+    import dataclasses
+
+    dash = defs.dashboards["global.yaml"]
+    bad = dataclasses.replace(
+        defs,
+        dashboards={
+            **defs.dashboards,
+            "global.yaml": dash.model_copy(update={"unplaced": ["nope"]}),
+        },
+    )
+    assert any("unplaced: no card 'nope'" in p for p in cross_check(bad))
