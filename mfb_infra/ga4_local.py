@@ -24,7 +24,6 @@ from mfb_infra.dbt_runner import DBT_PROJECT_DIR, run_dbt
 
 PROJECT, GA4_DATASET = "mfb-test-project", "analytics_123456"
 SCHEMAS = ("analytics_internal", "analytics")
-OPTIONAL_RE = re.compile(r"\[\[.*?\]\]", re.S)
 BQ_TABLE_RE = re.compile(r"`([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)`")
 
 
@@ -276,7 +275,9 @@ class Ga4DuckDB:
         import duckdb
         import sqlglot
 
-        sql = OPTIONAL_RE.sub("", card.sql)
+        from mfb_infra.preview import without_optional_clauses
+
+        sql = without_optional_clauses(card.sql)
         # the card names `project.dataset.mart`; here a mart lives in the schema dbt gave it
         sql = BQ_TABLE_RE.sub(
             lambda m: f"`{self.schemas.get(m.group(3), m.group(2))}`.`{m.group(3)}`", sql

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from typing import Any
 
 from components.metabase_content.definitions import (
     GRID_COLUMNS,
+    OPTIONAL_CLAUSE_RE,
     CardSpec,
     ContentPlan,
     DashboardSpec,
@@ -47,7 +47,6 @@ from mfb_infra import charts
 from mfb_infra.charts import ChartError, Result, esc
 
 REPO = Path(__file__).resolve().parent.parent
-OPTIONAL_RE = re.compile(r"\[\[.*?\]\]", re.S)
 ROW_PX = 56  # one Metabase grid row, roughly as the web app draws it
 STATEMENT_TIMEOUT_MS = 60_000
 
@@ -61,7 +60,7 @@ class PreviewError(RuntimeError):
 # --------------------------------------------------------------------------------------------
 def without_optional_clauses(sql: str) -> str:
     """The SQL Metabase runs when no filter has a value: every `[[ ... ]]` clause dropped."""
-    return OPTIONAL_RE.sub("", sql)
+    return OPTIONAL_CLAUSE_RE.sub("", sql)
 
 
 @dataclass
@@ -528,13 +527,9 @@ def summary_markdown(stack: str, diffs: Sequence[DashboardDiff], base_ref: str) 
 # inputs: plan, base tree, database
 # --------------------------------------------------------------------------------------------
 def plan_for_stack(stack: str, root: Path = REPO, *, bigquery: bool | None = None) -> ContentPlan:
-    from components.config import PROJECT, StackConfig
-    from mfb_infra.program import cli_config
+    from mfb_infra.sql import load_stack_config
 
-    values, _secret = cli_config(stack, root=root)
-    prefix = f"{PROJECT}:"
-    raw = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
-    cfg = StackConfig.from_mapping(raw, stack)
+    cfg = load_stack_config(stack, root)
     defs = load_definitions(root / "dashboards")
     return render_for_config(cfg, defs, bigquery=bigquery)
 

@@ -20,11 +20,12 @@ from components.config import PROJECT, ConfigError, StackConfig
 from components.postgres.access import AccessPlan, plan_for, render_sql
 
 
-def load_stack_config(stack: str) -> StackConfig:
-    """The stack file's config (with Pulumi.yaml defaults), validated; no secrets needed."""
-    from mfb_infra.program import cli_config
+def load_stack_config(stack: str, root: Path | None = None) -> StackConfig:
+    """The stack file's config (with Pulumi.yaml defaults) of the checkout at `root` (default:
+    this one), validated; no secrets needed."""
+    from mfb_infra.program import REPO, cli_config
 
-    values, _secret_keys = cli_config(stack)
+    values, _secret_keys = cli_config(stack, root=root or REPO)
     prefix = f"{PROJECT}:"
     raw = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
     return StackConfig.from_mapping(raw, stack)
